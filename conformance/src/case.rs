@@ -1,0 +1,120 @@
+//! Cases as data: `conformance/cases/<case>/case.toml` plus its golden
+//! `expected.txt`. Adding a case is adding a directory.
+//!
+//! ```toml
+//! about = "what the case checks, one line"
+//! crate = "handshake"        # a crate under crates-under-test/
+//! start = "exec"             # exec | host | artifacts
+//! host_args = []             # with start = "host": arguments for the host
+//! timeout_seconds = 30
+//! [platform_goldens]         # exceptions: platform = "reason", with expected.<platform>.txt
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::Deserialize;
+
+/// How a case starts its crate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Start {
+    /// Run the crate as a program: its stub calls the runtime's `rt_start`.
+    Exec,
+    /// Load the crate into the embedding host, which supplies its own table.
+    Host,
+    /// Check the artifact rules on every built crate (one trial per crate).
+    Artifacts,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CaseFile {
+    about: String,
+    #[serde(rename = "crate", default)]
+    crate_name: Option<String>,
+    start: Start,
+    #[serde(default)]
+    host_args: Vec<String>,
+    #[serde(default = "default_timeout")]
+    timeout_seconds: u64,
+    #[serde(default)]
+    platform_goldens: BTreeMap<String, String>,
+}
+
+fn default_timeout() -> u64 {
+    30
+}
+
+/// One case, validated.
+#[derive(Clone, Debug)]
+pub struct Case {
+    pub name: String,
+    pub dir: PathBuf,
+    pub about: String,
+    /// The crate to run; `None` only for `Start::Artifacts`.
+    pub crate_name: Option<String>,
+    pub start: Start,
+    pub host_args: Vec<String>,
+    pub timeout_seconds: u64,
+    /// Platforms whose golden differs, each with its reason.
+    pub platform_goldens: BTreeMap<String, String>,
+}
+
+impl Case {
+    pub fn load(dir: &Path) -> anyhow::Result<Case> {
+        let name = dir.file_name().and_then(|n| n.to_str()).context("case directory has no name")?.to_owned();
+        let file = dir.join("case.toml");
+        let text =
+            std::fs::read_to_string(&file).with_context(|| format!("case `{name}`: cannot read {}", file.display()))?;
+        let parsed: CaseFile =
+            toml::from_str(&text).with_context(|| format!("case `{name}`: {} is invalid", file.display()))?;
+        match (parsed.start, &parsed.crate_name) {
+            (Start::Artifacts, Some(_)) => bail!("case `{name}`: `crate` must be absent when start = \"artifacts\""),
+            (Start::Exec | Start::Host, None) => bail!("case `{name}`: `crate` is required"),
+            _ => {}
+        }
+        if parsed.start != Start::Host && !parsed.host_args.is_empty() {
+            bail!("case `{name}`: `host_args` is only for start = \"host\"");
+        }
+        for (platform, reason) in &parsed.platform_goldens {
+            if reason.trim().is_empty() {
+                bail!("case `{name}`: the platform golden for `{platform}` needs a reason");
+            }
+        }
+        Ok(Case {
+            name,
+            dir: dir.to_owned(),
+            about: parsed.about,
+            crate_name: parsed.crate_name,
+            start: parsed.start,
+            host_args: parsed.host_args,
+            timeout_seconds: parsed.timeout_seconds,
+            platform_goldens: parsed.platform_goldens,
+        })
+    }
+
+    /// Every case under `dir`, sorted by name.
+    pub fn load_all(dir: &Path) -> anyhow::Result<Vec<Case>> {
+        let mut cases = Vec::new();
+        for entry in std::fs::read_dir(dir).with_context(|| format!("cannot list cases in {}", dir.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                cases.push(Case::load(&path)?);
+            }
+        }
+        cases.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(cases)
+    }
+
+    /// The golden for `platform`: its own file where the case lists an
+    /// exception for it, else the shared `expected.txt`.
+    pub fn golden_path(&self, platform: &str) -> PathBuf {
+        if self.platform_goldens.contains_key(platform) {
+            self.dir.join(format!("expected.{platform}.txt"))
+        } else {
+            self.dir.join("expected.txt")
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! Golden expectations: what a case's program must print and return, as one
+//! text file per case (`expected.txt`), shared by every platform.
+//!
+//! ```text
+//! exit: 7
+//! --- stdout
+//! handshake: entered through the table
+//! --- stderr
+//! ```
+//!
+//! Crashes and timeouts are outcomes of their own and never compared with,
+//! or blessed into, a golden.
+
+use std::path::Path;
+
+use crate::outcome::{Observed, Termination};
+
+/// The golden text for a run that exited.
+pub fn render(exit_status: i32, stdout: &str, stderr: &str) -> String {
+    let mut text = format!("exit: {exit_status}\n--- stdout\n");
+    push_block(&mut text, stdout);
+    text.push_str("--- stderr\n");
+    push_block(&mut text, stderr);
+    text
+}
+
+fn push_block(text: &mut String, block: &str) {
+    text.push_str(block);
+    if !block.is_empty() && !block.ends_with('\n') {
+        text.push_str("\n(no newline at end)\n");
+    }
+}
+
+/// The result of comparing a run with its golden.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Verdict {
+    Match,
+    /// The message says what differs, with a diff.
+    Mismatch(String),
+    Blessed,
+}
+
+/// The golden text of a run, or `None` for a crash or timeout (never compared
+/// with a golden).
+pub fn render_observed(observed: &Observed) -> Option<String> {
+    match observed.termination {
+        Termination::Exit(status) => Some(render(status, &observed.stdout, &observed.stderr)),
+        Termination::Crash(_) | Termination::Timeout => None,
+    }
+}
+
+/// Compares `actual` with the golden at `path`, or rewrites the golden when
+/// `bless` is set.
+pub fn check(path: &Path, actual: &str, bless: bool, bless_command: &str) -> anyhow::Result<Verdict> {
+    let actual = actual.to_owned();
+    if bless {
+        let current = std::fs::read_to_string(path).ok();
+        if current.as_deref() != Some(actual.as_str()) {
+            crate::report::write_whole(path, actual.as_bytes())?;
+        }
+        return Ok(Verdict::Blessed);
+    }
+    let expected = match std::fs::read_to_string(path) {
+        Ok(text) => text.replace("\r\n", "\n"),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Ok(Verdict::Mismatch(format!(
+                "the golden {} is missing; the run gave:\n{actual}\nread it, then create the golden with `{bless_command}`",
+                path.display()
+            )));
+        }
+        Err(e) => anyhow::bail!("cannot read the golden {}: {e}", path.display()),
+    };
+    if expected == actual {
+        return Ok(Verdict::Match);
+    }
+    let diff = similar_asserts::SimpleDiff::from_str(&expected, &actual, "expected", "actual");
+    Ok(Verdict::Mismatch(format!(
+        "the output differs from the golden {}:\n{diff}\nif the new output is right, bless it with `{bless_command}`",
+        path.display()
+    )))
+}

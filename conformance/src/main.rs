@@ -1,0 +1,279 @@
+//! The conformance runner: one libtest-mimic trial per (platform, case),
+//! named `<platform>/<case>`, filterable like any libtest binary.
+//!
+//! It is started by `cargo xtask test`, which builds everything and hands
+//! over a run plan (see `plan.rs`) through `CONFORMANCE_PLAN`. For each
+//! platform it copies the runtime under test beside the built crates, runs
+//! every case through the platform's runner, compares with the goldens and
+//! writes `results/<runtime>/<platform>/report.json` and `junit.xml`.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use conformance::artifact;
+use conformance::case::{Case, Start};
+use conformance::golden::{self, Verdict};
+use conformance::outcome::{self, Outcome, Termination};
+use conformance::plan::{PLAN_ENV, Plan, PlatformRun};
+use conformance::report::{CaseResult, Report, RunnerInfo, RuntimeInfo};
+use conformance::run::run_with_limit;
+use libtest_mimic::{Arguments, Failed, Trial};
+use sha2::{Digest, Sha256};
+
+fn main() {
+    let args = Arguments::from_args();
+    let code = match run(args) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("conformance: error: {e:#}");
+            2
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Everything one platform's trials share.
+struct PlatformContext {
+    run: PlatformRun,
+    bless: bool,
+    results: Mutex<Vec<CaseResult>>,
+}
+
+fn run(args: Arguments) -> anyhow::Result<i32> {
+    let plan_path = std::env::var_os(PLAN_ENV)
+        .with_context(|| format!("{PLAN_ENV} is not set: run the suite with `cargo xtask test`"))?;
+    let plan = Plan::read(Path::new(&plan_path))?;
+    let cases = Case::load_all(&plan.cases_dir)?;
+    let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
+
+    let mut contexts = Vec::new();
+    let mut trials = Vec::new();
+    for platform_run in &plan.runs {
+        prepare_work_dir(platform_run)?;
+        let context =
+            Arc::new(PlatformContext { run: platform_run.clone(), bless: plan.bless, results: Mutex::new(Vec::new()) });
+        for case in &cases {
+            trials.extend(trials_for(&context, case)?);
+        }
+        contexts.push(context);
+    }
+
+    let conclusion = libtest_mimic::run(&args, trials);
+
+    for context in &contexts {
+        let mut cases = std::mem::take(&mut *context.results.lock().unwrap());
+        if cases.is_empty() {
+            continue; // every trial of this platform was filtered out
+        }
+        cases.sort_by(|a, b| a.name.cmp(&b.name));
+        let run = &context.run;
+        let report = Report {
+            spec_version: rt_abi::RT_ABI_VERSION,
+            runtime: RuntimeInfo {
+                name: run.runtime_name.clone(),
+                path: run.runtime_path.display().to_string(),
+                sha256: sha256_of(&run.runtime_path)?,
+            },
+            platform: run.platform.name.clone(),
+            triple: run.platform.triple.clone(),
+            runner: RunnerInfo { command: run.platform.runner.clone(), version: runner_version(run) },
+            started_at: started_at.clone(),
+            cases,
+        };
+        let dir = plan.results_dir.join(&run.runtime_name).join(&run.platform.name);
+        report.write(&dir)?;
+        eprintln!("conformance: wrote {}", dir.join("report.json").display());
+    }
+    Ok(if conclusion.has_failed() { 101 } else { 0 })
+}
+
+/// Copies the runtime under test (under the platform's runtime file name),
+/// the crates and the host into the platform's work directory, where the
+/// crates find the runtime beside them.
+fn prepare_work_dir(run: &PlatformRun) -> anyhow::Result<()> {
+    let work = &run.work_dir;
+    if work.exists() {
+        std::fs::remove_dir_all(work).with_context(|| format!("cannot clear {}", work.display()))?;
+    }
+    std::fs::create_dir_all(work).with_context(|| format!("cannot create {}", work.display()))?;
+    let runtime_dest = work.join(&run.platform.runtime_file);
+    std::fs::copy(&run.runtime_path, &runtime_dest)
+        .with_context(|| format!("the runtime under test {} cannot be copied", run.runtime_path.display()))?;
+    for entry in
+        std::fs::read_dir(&run.crates_dir).with_context(|| format!("cannot list {}", run.crates_dir.display()))?
+    {
+        let path = entry?.path();
+        std::fs::copy(&path, work.join(path.file_name().unwrap()))?;
+    }
+    let host_name = run.host_path.file_name().context("host has no file name")?;
+    std::fs::copy(&run.host_path, work.join(host_name))
+        .with_context(|| format!("the embedding host {} cannot be copied", run.host_path.display()))?;
+    Ok(())
+}
+
+/// The crates a platform run built, by name.
+fn built_crates(run: &PlatformRun) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&run.crates_dir)? {
+        let file_name = entry?.file_name().to_string_lossy().into_owned();
+        names.push(file_name.strip_suffix(&run.platform.exe_suffix).unwrap_or(&file_name).to_owned());
+    }
+    names.sort();
+    Ok(names)
+}
+
+fn trials_for(context: &Arc<PlatformContext>, case: &Case) -> anyhow::Result<Vec<Trial>> {
+    let platform = &context.run.platform.name;
+    if case.start == Start::Artifacts {
+        let mut trials = Vec::new();
+        for crate_name in built_crates(&context.run)? {
+            let name = format!("{platform}/{}/{crate_name}", case.name);
+            let (context, case) = (context.clone(), case.clone());
+            trials.push(Trial::test(name.clone(), move || {
+                record(&context, &name, || check_artifact(&context, &case, &crate_name))
+            }));
+        }
+        return Ok(trials);
+    }
+    let name = format!("{platform}/{}", case.name);
+    let (context, case) = (context.clone(), case.clone());
+    Ok(vec![Trial::test(name.clone(), move || record(&context, &name, || run_case(&context, &case, &name)))])
+}
+
+/// Runs one trial body and records its result for the report.
+fn record(
+    context: &PlatformContext,
+    name: &str,
+    body: impl FnOnce() -> anyhow::Result<(Outcome, String, Duration)>,
+) -> Result<(), Failed> {
+    let (outcome, message, duration) = body().unwrap_or_else(|e| (Outcome::Fail, format!("{e:#}"), Duration::ZERO));
+    context.results.lock().unwrap().push(CaseResult {
+        name: name.to_owned(),
+        outcome,
+        duration_ms: duration.as_millis() as u64,
+        message: message.clone(),
+    });
+    match outcome {
+        Outcome::Pass | Outcome::Skip => Ok(()),
+        _ => Err(format!("{}: {message}", outcome.as_str()).into()),
+    }
+}
+
+fn bless_command(context: &PlatformContext, trial: &str) -> String {
+    format!("cargo xtask bless --target {} -- --exact {trial}", context.run.platform.name)
+}
+
+fn run_case(context: &PlatformContext, case: &Case, trial: &str) -> anyhow::Result<(Outcome, String, Duration)> {
+    let run = &context.run;
+    let platform = &run.platform;
+    let crate_name = case.crate_name.as_deref().expect("checked when the case was loaded");
+    let crate_file = run.work_dir.join(format!("{crate_name}{}", platform.exe_suffix));
+    if !crate_file.is_file() {
+        anyhow::bail!("case `{}` names crate `{crate_name}`, but {} was not built", case.name, crate_file.display());
+    }
+    let mut argv: Vec<String> = platform.runner.clone();
+    if case.start == Start::Host {
+        let host_name = run.host_path.file_name().unwrap().to_string_lossy();
+        argv.push(run.work_dir.join(&*host_name).display().to_string());
+        argv.push(crate_file.display().to_string());
+        argv.extend(case.host_args.iter().cloned());
+    } else {
+        argv.push(crate_file.display().to_string());
+    }
+    let mut command = Command::new(&argv[0]);
+    command.args(&argv[1..]).current_dir(&run.work_dir);
+    command.envs(run.env.iter().map(|(k, v)| (k, v))).envs(&platform.runner_env);
+    let scratch = run.work_dir.join(".out").join(&case.name);
+    let limit = Duration::from_secs(case.timeout_seconds);
+    let captured = run_with_limit(command, limit, &scratch)?;
+    let observed = outcome::observe(&captured, platform.wine);
+    let context_line = format!("(ran: {})", argv.join(" "));
+    let tail = |text: &str| last_lines(text, 20);
+    let result = match &observed.termination {
+        Termination::Timeout => (
+            Outcome::Timeout,
+            format!(
+                "still running after {}s, killed {context_line}\nstdout:\n{}",
+                case.timeout_seconds,
+                tail(&observed.stdout)
+            ),
+        ),
+        Termination::Crash(how) => (
+            Outcome::Crash,
+            format!(
+                "crashed: {how} {context_line}\nstdout:\n{}stderr:\n{}",
+                tail(&observed.stdout),
+                tail(&observed.stderr)
+            ),
+        ),
+        Termination::Exit(_) => {
+            let golden = case.golden_path(&platform.name);
+            let actual = golden::render_observed(&observed).expect("the run exited");
+            match golden::check(&golden, &actual, context.bless, &bless_command(context, trial))? {
+                Verdict::Match => (Outcome::Pass, String::new()),
+                Verdict::Blessed => (Outcome::Pass, format!("blessed {}", golden.display())),
+                Verdict::Mismatch(message) => (Outcome::Fail, format!("{message}\n{context_line}")),
+            }
+        }
+    };
+    Ok((result.0, result.1, captured.duration))
+}
+
+fn check_artifact(
+    context: &PlatformContext,
+    case: &Case,
+    crate_name: &str,
+) -> anyhow::Result<(Outcome, String, Duration)> {
+    let started = std::time::Instant::now();
+    let platform = &context.run.platform;
+    let file = context.run.crates_dir.join(format!("{crate_name}{}", platform.exe_suffix));
+    let data = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+    let results = artifact::check(&data, platform);
+    let text = artifact::render(&results);
+    let golden = case.golden_path(&platform.name);
+    let trial = format!("{}/{}/{crate_name}", platform.name, case.name);
+    let verdict = golden::check(&golden, &text, context.bless, &bless_command(context, &trial))?;
+    let outcome = match verdict {
+        Verdict::Match | Verdict::Blessed => (Outcome::Pass, String::new()),
+        Verdict::Mismatch(message) => {
+            let broken: Vec<String> = results
+                .iter()
+                .filter_map(|r| {
+                    r.violation
+                        .as_ref()
+                        .map(|why| format!("rule \"{}\" is violated by {}: {why}", r.rule, file.display()))
+                })
+                .collect();
+            (Outcome::Fail, format!("{}\n{message}", broken.join("\n")))
+        }
+    };
+    Ok((outcome.0, outcome.1, started.elapsed()))
+}
+
+fn last_lines(text: &str, n: usize) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let start = lines.len().saturating_sub(n);
+    let mut out = lines[start..].join("\n");
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+fn sha256_of(path: &Path) -> anyhow::Result<String> {
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn runner_version(run: &PlatformRun) -> String {
+    let Some((program, args)) = run.platform.runner_version.split_first() else {
+        return "native".to_owned();
+    };
+    match Command::new(program).args(args).envs(run.env.iter().map(|(k, v)| (k, v))).output() {
+        Ok(output) => String::from_utf8_lossy(&output.stdout).lines().next().unwrap_or("").trim().to_owned(),
+        Err(e) => format!("unknown ({program}: {e})"),
+    }
+}

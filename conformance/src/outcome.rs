@@ -1,0 +1,110 @@
+//! From what a child process did to what the runtime did: crashes told apart
+//! from exits the way each runner reports them, and the runner's own lines
+//! (Wine, QEMU) and CRLF removed so that one golden holds on every platform.
+
+use serde::{Deserialize, Serialize};
+
+use crate::run::{Captured, Ended};
+
+/// The outcome of one case, as reports name it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Fail,
+    Crash,
+    Timeout,
+    Skip,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Crash => "crash",
+            Outcome::Timeout => "timeout",
+            Outcome::Skip => "skip",
+        }
+    }
+}
+
+/// How the program under test ended, once the runner's view is taken off.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Termination {
+    /// It exited with this status (0..=255 on every platform).
+    Exit(i32),
+    /// It crashed; the text says how ("SIGSEGV", "page fault on read access").
+    Crash(String),
+    /// It ran past its time limit.
+    Timeout,
+}
+
+/// What the program under test did, normalised.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Observed {
+    pub termination: Termination,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+/// Normalises a captured run. `wine` says whether the runner was Wine.
+pub fn observe(captured: &Captured, wine: bool) -> Observed {
+    let stdout = normalise(&captured.stdout);
+    let raw_stderr = normalise(&captured.stderr);
+    let mut crash = None;
+    let mut stderr = String::new();
+    for line in raw_stderr.split_inclusive('\n') {
+        if let Some(rest) = line.strip_prefix("wine: Unhandled ") {
+            // "wine: Unhandled page fault on read access to 0 at address ..., starting debugger..."
+            let what = rest.split(" at address").next().unwrap_or(rest).trim();
+            crash = Some(what.to_owned());
+        } else if let Some(rest) = line.strip_prefix("qemu: uncaught target signal ") {
+            // "qemu: uncaught target signal 11 (Segmentation fault) - core dumped"
+            let number = rest.split(' ').next().and_then(|n| n.parse().ok());
+            crash = Some(number.map_or_else(|| rest.trim().to_owned(), signal_name));
+        } else if !is_runner_line(line) {
+            stderr.push_str(line);
+        }
+    }
+    let termination = match &captured.ended {
+        Ended::TimedOut => Termination::Timeout,
+        Ended::Signalled(signal) => Termination::Crash(crash.unwrap_or_else(|| signal_name(*signal))),
+        Ended::Exited(_) if crash.is_some() => Termination::Crash(crash.unwrap()),
+        // Wine passes on the low byte of the Windows exit code.
+        Ended::Exited(code) if wine => Termination::Exit(code & 0xff),
+        Ended::Exited(code) => Termination::Exit(*code),
+    };
+    Observed { termination, stdout, stderr }
+}
+
+/// Lines the runner (Wine, QEMU) writes on its own account.
+fn is_runner_line(line: &str) -> bool {
+    let line = line.trim_end();
+    if line.starts_with("wine: ") || line.starts_with("qemu: ") || line.starts_with("qemu-aarch64: ") {
+        return true;
+    }
+    // Wine debug channels: "0024:fixme:ntdll:NtQuerySystemInformation ..."
+    let mut parts = line.splitn(3, ':');
+    let (Some(id), Some(class)) = (parts.next(), parts.next()) else { return false };
+    id.len() == 4 && id.chars().all(|c| c.is_ascii_hexdigit()) && matches!(class, "fixme" | "err" | "warn" | "trace")
+}
+
+/// Text with CRLF turned into LF; invalid UTF-8 shown with replacement characters.
+pub fn normalise(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).replace("\r\n", "\n")
+}
+
+pub fn signal_name(signal: i32) -> String {
+    let name = match signal {
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGILL => "SIGILL",
+        libc::SIGTRAP => "SIGTRAP",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGKILL => "SIGKILL",
+        _ => return format!("signal {signal}"),
+    };
+    format!("{name} (signal {signal})")
+}

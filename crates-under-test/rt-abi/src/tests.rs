@@ -1,0 +1,61 @@
+//! The C header `reference-rt/include/rustrt.h` against these definitions:
+//! compile a probe with the host C compiler, compare every size and offset.
+
+use std::mem::{offset_of, size_of};
+use std::path::Path;
+use std::process::Command;
+
+use super::*;
+
+/// `(C expression, Rust value)` pairs that must agree.
+fn layout_facts() -> Vec<(&'static str, u64)> {
+    vec![
+        ("RT_MAGIC", RT_MAGIC),
+        ("RT_ABI_VERSION", RT_ABI_VERSION as u64),
+        ("RT_EXIT_FIRST_RESERVED", ExitStatus::FIRST_RESERVED as u64),
+        ("RT_EXIT_TABLE_REFUSED", ExitStatus::TABLE_REFUSED as u64),
+        ("sizeof(rt_table_header)", size_of::<RtTableHeader>() as u64),
+        ("offsetof(rt_table_header, magic)", offset_of!(RtTableHeader, magic) as u64),
+        ("offsetof(rt_table_header, abi_version)", offset_of!(RtTableHeader, abi_version) as u64),
+        ("offsetof(rt_table_header, size)", offset_of!(RtTableHeader, size) as u64),
+        ("offsetof(rt_table_header, write_out)", offset_of!(RtTableHeader, write_out) as u64),
+        ("sizeof(rt_table)", size_of::<RtTable>() as u64),
+        ("offsetof(rt_table, header)", offset_of!(RtTable, header) as u64),
+        ("offsetof(rt_table, runtime_name)", offset_of!(RtTable, runtime_name) as u64),
+        ("offsetof(rt_table, write_err)", offset_of!(RtTable, write_err) as u64),
+    ]
+}
+
+#[test]
+fn c_header_agrees_with_rust_definitions() {
+    let header_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../reference-rt/include");
+    let dir = std::env::temp_dir().join(format!("rt-abi-probe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let facts = layout_facts();
+    let mut probe = String::from("#include <stdio.h>\n#include \"rustrt.h\"\nint main(void) {\n");
+    for (expr, _) in &facts {
+        probe += &format!("    printf(\"%llu\\n\", (unsigned long long)({expr}));\n");
+    }
+    probe += "    return 0;\n}\n";
+    let source = dir.join("probe.c");
+    let exe = dir.join("probe");
+    std::fs::write(&source, probe).unwrap();
+    let cc = std::env::var("CC").unwrap_or_else(|_| "cc".to_owned());
+    let status = Command::new(&cc)
+        .args(["-std=c11", "-Wall", "-Werror", "-I"])
+        .arg(&header_dir)
+        .arg(&source)
+        .arg("-o")
+        .arg(&exe)
+        .status()
+        .unwrap_or_else(|e| panic!("cannot run the C compiler `{cc}`: {e}"));
+    assert!(status.success(), "rustrt.h does not compile with `{cc}`");
+    let output = Command::new(&exe).output().unwrap();
+    let printed = String::from_utf8(output.stdout).unwrap();
+    let c_values: Vec<u64> = printed.lines().map(|l| l.parse().unwrap()).collect();
+    std::fs::remove_dir_all(&dir).ok();
+    for ((expr, rust_value), c_value) in facts.iter().zip(&c_values) {
+        assert_eq!(*c_value, *rust_value, "rustrt.h: `{expr}` is {c_value} in C but {rust_value} in rt-abi");
+    }
+    assert_eq!(c_values.len(), facts.len());
+}

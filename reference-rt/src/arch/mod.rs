@@ -1,0 +1,32 @@
+//! The one place that selects per-architecture code of the runtime.
+//!
+//! Every architecture file provides:
+//! - `rust_eh_personality`, a hidden symbol (see below);
+//! - `trap() -> !`, an instruction that stops the process at once.
+//!
+//! The precompiled `core` names the unwinder's personality routine even though
+//! the runtime is built with `panic = "abort"` and never unwinds. Defining it
+//! in assembly keeps it out of the library's exports (a `#[no_mangle]` Rust
+//! function would be exported).
+
+#[cfg(all(target_arch = "x86_64", not(windows)))]
+mod x86_64_sysv;
+#[cfg(all(target_arch = "x86_64", not(windows)))]
+pub use x86_64_sysv::*;
+
+#[cfg(all(target_arch = "x86_64", windows))]
+mod x86_64_windows;
+#[cfg(all(target_arch = "x86_64", windows))]
+pub use x86_64_windows::*;
+
+#[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+mod aarch64;
+#[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+pub use aarch64::*;
+
+#[cfg(not(any(
+    all(target_arch = "x86_64", not(windows)),
+    all(target_arch = "x86_64", windows),
+    all(target_arch = "aarch64", target_os = "linux"),
+)))]
+compile_error!("reference-rt has no support for this target: add a file under src/arch/");

@@ -1,0 +1,111 @@
+//! Building for a platform: the reference runtime, the test crates (each a
+//! staticlib linked by the platform's C compiler into one executable
+//! library), the embedding host, and runtimes written in C (the fixtures).
+//!
+//! Everything lands in `target/conformance/<platform>/`.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use conformance::platform::Platform;
+use xshell::{Shell, cmd};
+
+/// Crates under `crates-under-test/` that are libraries for the others,
+/// not crates under test.
+const SUPPORT_CRATES: [&str; 2] = ["rt-abi", "support"];
+
+/// What a platform build produced.
+pub struct Built {
+    pub platform: Platform,
+    /// `target/conformance/<platform>`.
+    pub dir: PathBuf,
+    pub crates_dir: PathBuf,
+    pub host_path: PathBuf,
+    pub reference_runtime: PathBuf,
+}
+
+/// The platforms `target` selects.
+pub fn platforms(sh: &Shell, target: &str) -> anyhow::Result<Vec<Platform>> {
+    Platform::select(Platform::load_all(&sh.current_dir().join("platforms"))?, target)
+}
+
+/// The crates under test, by package name (their directory names).
+pub fn test_crates(sh: &Shell) -> anyhow::Result<Vec<String>> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(sh.current_dir().join("crates-under-test"))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if entry.path().join("Cargo.toml").is_file() && !SUPPORT_CRATES.contains(&name.as_str()) {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}
+
+/// Builds the reference runtime, every crate under test and the host for `platform`.
+pub fn build_platform(sh: &Shell, platform: &Platform) -> anyhow::Result<Built> {
+    let root = sh.current_dir();
+    let triple = &platform.triple;
+    let crates = test_crates(sh)?;
+    eprintln!("xtask: building for {} ({triple})", platform.name);
+
+    // Cargo links the runtime (a cdylib) with the platform's C compiler.
+    let linker_var = format!("CARGO_TARGET_{}_LINKER", triple.to_uppercase().replace('-', "_"));
+    let _linker = sh.push_env(&linker_var, &platform.cc);
+    let packages: Vec<String> = std::iter::once("reference-rt".to_owned())
+        .chain(crates.iter().cloned())
+        .flat_map(|c| ["-p".to_owned(), c])
+        .collect();
+    cmd!(sh, "cargo build --quiet --release --target {triple} {packages...}").run()?;
+
+    let cargo_out = root.join("target").join(triple).join("release");
+    let dir = root.join("target/conformance").join(&platform.name);
+    let crates_dir = dir.join("crates");
+    if crates_dir.exists() {
+        std::fs::remove_dir_all(&crates_dir)?;
+    }
+    std::fs::create_dir_all(&crates_dir)?;
+
+    let link_dir = root.join("crates-under-test/support/link").display().to_string();
+    let link_args: Vec<String> = platform.crate_link_args.iter().map(|a| a.replace("{link_dir}", &link_dir)).collect();
+    let cc = &platform.cc;
+    for name in &crates {
+        let archive = cargo_out.join(format!("lib{}.a", name.replace('-', "_")));
+        let out = crates_dir.join(format!("{name}{}", platform.exe_suffix));
+        let link_args = &link_args;
+        cmd!(sh, "{cc} {link_args...} {archive} -L {cargo_out} -lrustrt -lgcc -o {out}")
+            .run()
+            .with_context(|| format!("linking crate `{name}` for {}", platform.name))?;
+    }
+
+    let host_path = dir.join(format!("host{}", platform.exe_suffix));
+    let include = root.join("reference-rt/include");
+    let host_source = root.join("conformance/host/host.c");
+    let host_args = &platform.host_link_args;
+    cmd!(sh, "{cc} -std=c11 -O2 -Wall -Wextra -Werror -I {include} {host_source} -o {host_path} {host_args...}")
+        .run()
+        .with_context(|| format!("building the embedding host for {}", platform.name))?;
+
+    Ok(Built {
+        platform: platform.clone(),
+        reference_runtime: cargo_out.join(&platform.runtime_file),
+        dir,
+        crates_dir,
+        host_path,
+    })
+}
+
+/// Builds a runtime written in C (one source file against `rustrt.h`) for
+/// `platform` into `out_dir`, under the platform's runtime file name.
+pub fn build_c_runtime(sh: &Shell, platform: &Platform, source: &Path, out_dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(out_dir)?;
+    let out = out_dir.join(&platform.runtime_file);
+    let include = sh.current_dir().join("reference-rt/include");
+    let cc = &platform.cc;
+    let args = &platform.c_runtime_args;
+    cmd!(sh, "{cc} -std=c11 -O1 -Wall -Wextra -I {include} {source} {args...} -o {out}")
+        .run()
+        .with_context(|| format!("building the C runtime {} for {}", source.display(), platform.name))?;
+    Ok(out)
+}

@@ -1,0 +1,67 @@
+//! `cargo xtask deps`: the Debian packages and rustup targets the selected
+//! platforms need, installed when we are root, else the exact command to run.
+
+use anyhow::bail;
+use conformance::platform::Platform;
+use xshell::{Shell, cmd};
+
+pub struct Deps {
+    pub target: String,
+}
+
+impl Deps {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let platforms = crate::build::platforms(sh, &self.target)?;
+        ensure(sh, &platforms)
+    }
+}
+
+/// Makes sure everything `platforms` need is installed.
+pub fn ensure(sh: &Shell, platforms: &[Platform]) -> anyhow::Result<()> {
+    ensure_packages(sh, platforms)?;
+    ensure_rust_targets(sh, platforms)
+}
+
+fn ensure_packages(sh: &Shell, platforms: &[Platform]) -> anyhow::Result<()> {
+    let mut missing: Vec<&str> = Vec::new();
+    for package in platforms.iter().flat_map(|p| &p.debian_packages) {
+        let format = "-f=${Status}";
+        let status = cmd!(sh, "dpkg-query -W {format} {package}").quiet().ignore_status().read().unwrap_or_default();
+        if !status.contains("install ok installed") && !missing.contains(&package.as_str()) {
+            missing.push(package);
+        }
+    }
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let root = cmd!(sh, "id -u").quiet().read()? == "0";
+    if !root {
+        bail!(
+            "these Debian packages are missing: {0}\ninstall them with:\n    sudo apt-get update && sudo apt-get install -y {0}",
+            missing.join(" ")
+        );
+    }
+    eprintln!("xtask: installing Debian packages: {}", missing.join(" "));
+    let _env = sh.push_env("DEBIAN_FRONTEND", "noninteractive");
+    cmd!(sh, "apt-get update -qq").run()?;
+    cmd!(sh, "apt-get install -y -qq {missing...}").run()?;
+    Ok(())
+}
+
+fn ensure_rust_targets(sh: &Shell, platforms: &[Platform]) -> anyhow::Result<()> {
+    let installed = cmd!(sh, "rustup target list --installed").quiet().read()?;
+    let missing: Vec<&str> = platforms
+        .iter()
+        .map(|p| p.triple.as_str())
+        .filter(|triple| !installed.lines().any(|line| line.trim() == *triple))
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!("xtask: adding rust targets: {}", missing.join(" "));
+    let list = missing.join(" ");
+    if cmd!(sh, "rustup target add {missing...}").run().is_err() {
+        bail!("cannot add the rust targets; run:\n    rustup target add {list}");
+    }
+    Ok(())
+}

@@ -1,0 +1,133 @@
+//! `cargo xtask fixtures`: the suite's own test. Each deliberately broken
+//! runtime under `conformance/fixtures/<name>/` (one C file against
+//! `rustrt.h`) is built for every platform and the suite is run against it;
+//! its `expect.toml` lists the cases it must fail, with the outcome and a
+//! phrase the message must contain. Every other case must pass. A fixture
+//! that fails too little, too much or with the wrong message fails this
+//! command.
+//!
+//! ```toml
+//! about = "what is broken"
+//! [fails.handshake]        # a case name, without the platform
+//! outcome = "crash"        # fail | crash | timeout
+//! message = "SIG"          # a phrase the message must contain
+//! ```
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context, bail};
+use conformance::outcome::Outcome;
+use conformance::report::Report;
+use serde::Deserialize;
+use xshell::Shell;
+
+use crate::Options;
+use crate::build;
+use crate::test::{RuntimeUnderTest, run_suite};
+
+pub struct Fixtures {
+    pub options: Options,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Expect {
+    #[allow(dead_code)]
+    about: String,
+    fails: BTreeMap<String, ExpectedFailure>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ExpectedFailure {
+    outcome: Outcome,
+    message: String,
+}
+
+impl Fixtures {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let root = sh.current_dir();
+        let platforms = build::platforms(sh, &self.options.target)?;
+        crate::deps::ensure(sh, &platforms)?;
+        let builds = platforms.iter().map(|p| build::build_platform(sh, p)).collect::<anyhow::Result<Vec<_>>>()?;
+        let fixtures_dir = root.join("conformance/fixtures");
+        let mut names: Vec<String> = std::fs::read_dir(&fixtures_dir)?
+            .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))
+            .collect::<Result<_, _>>()?;
+        names.sort();
+        let mut problems = Vec::new();
+        for name in &names {
+            let dir = fixtures_dir.join(name);
+            let expect_path = dir.join("expect.toml");
+            let expect: Expect = toml::from_str(&std::fs::read_to_string(&expect_path)?)
+                .with_context(|| format!("{} is invalid", expect_path.display()))?;
+            let out_dir = root.join("target/conformance/fixtures").join(name);
+            for built in &builds {
+                build::build_c_runtime(
+                    sh,
+                    &built.platform,
+                    &dir.join("runtime.c"),
+                    &out_dir.join(&built.platform.name),
+                )?;
+            }
+            let runtime_name = format!("fixture-{name}");
+            let runtime = RuntimeUnderTest::from_dir(&runtime_name, &out_dir);
+            // The suite is expected to fail here: what matters is how.
+            run_suite(sh, &builds, &runtime, false, &self.options.libtest_args)?;
+            for built in &builds {
+                let report_path =
+                    root.join("results").join(&runtime_name).join(&built.platform.name).join("report.json");
+                let report = Report::read(&report_path)?;
+                problems.extend(compare(name, &built.platform.name, &report, &expect));
+            }
+        }
+        eprintln!();
+        if !problems.is_empty() {
+            for problem in &problems {
+                eprintln!("fixtures: {problem}");
+            }
+            bail!("{} broken-runtime expectations were not met", problems.len());
+        }
+        eprintln!("fixtures: every broken runtime failed exactly the cases it should ({} fixtures)", names.len());
+        Ok(())
+    }
+}
+
+/// What differs between a fixture's report and its expectations.
+fn compare(fixture: &str, platform: &str, report: &Report, expect: &Expect) -> Vec<String> {
+    let mut problems = Vec::new();
+    for case in expect.fails.keys() {
+        let trial = format!("{platform}/{case}");
+        if !report.cases.iter().any(|c| c.name == trial) {
+            problems.push(format!("{fixture}: {trial} should fail but did not run"));
+        }
+    }
+    for result in &report.cases {
+        let case = result.name.strip_prefix(&format!("{platform}/")).unwrap_or(&result.name);
+        match expect.fails.get(case) {
+            None if result.outcome != Outcome::Pass => problems.push(format!(
+                "{fixture}: {} should pass but is {}: {}",
+                result.name,
+                result.outcome.as_str(),
+                first_line(&result.message)
+            )),
+            Some(expected) if result.outcome != expected.outcome => problems.push(format!(
+                "{fixture}: {} should be {} but is {}: {}",
+                result.name,
+                expected.outcome.as_str(),
+                result.outcome.as_str(),
+                first_line(&result.message)
+            )),
+            Some(expected) if !result.message.contains(&expected.message) => problems.push(format!(
+                "{fixture}: {}'s message lacks \"{}\":\n{}",
+                result.name, expected.message, result.message
+            )),
+            _ => {}
+        }
+    }
+    problems
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or("")
+}

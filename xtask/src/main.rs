@@ -1,0 +1,88 @@
+//! `cargo xtask`: the project's commands. One file per command; each command
+//! is a struct with `fn run(self, sh: &Shell) -> anyhow::Result<()>`.
+//!
+//! ```text
+//! cargo xtask test  [--target T|all] [--runtime PATH] [--name NAME] [-- LIBTEST-ARGS]
+//! cargo xtask bless [--target T|all] [-- LIBTEST-ARGS]     rewrite goldens (refused when CI is set)
+//! cargo xtask fixtures [--target T|all]                    the broken runtimes fail what they should
+//! cargo xtask deps  [--target T|all]                       install packages and rust targets
+//! cargo xtask ci                                           fmt, clippy, unit tests, suite, fixtures
+//! ```
+
+mod build;
+mod ci;
+mod deps;
+mod fixtures;
+mod test;
+mod wine;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use xshell::Shell;
+
+fn main() {
+    if let Err(e) = run() {
+        eprintln!("xtask: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    let sh = Shell::new()?;
+    sh.change_dir(project_root());
+    let mut args: Vec<String> = std::env::args().skip(1).collect();
+    if args.is_empty() {
+        bail!("no command: use one of test, bless, fixtures, deps, ci (see xtask/src/main.rs)");
+    }
+    let command = args.remove(0);
+    let options = Options::parse(args)?;
+    match command.as_str() {
+        "test" => test::Test { options, bless: false }.run(&sh),
+        "bless" => test::Test { options, bless: true }.run(&sh),
+        "fixtures" => fixtures::Fixtures { options }.run(&sh),
+        "deps" => deps::Deps { target: options.target }.run(&sh),
+        "ci" => ci::Ci.run(&sh),
+        other => bail!("unknown command `{other}`: use one of test, bless, fixtures, deps, ci"),
+    }
+}
+
+/// Options shared by the commands that run the suite.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// `all`, a platform name or a Rust target triple.
+    pub target: String,
+    /// The runtime under test; `None` for the reference runtime.
+    pub runtime: Option<PathBuf>,
+    /// The name reports use for the runtime under test.
+    pub runtime_name: Option<String>,
+    /// Passed to the libtest-mimic runner: filters, `--exact`, `--list`…
+    pub libtest_args: Vec<String>,
+}
+
+impl Options {
+    fn parse(args: Vec<String>) -> anyhow::Result<Options> {
+        let mut options =
+            Options { target: "all".to_owned(), runtime: None, runtime_name: None, libtest_args: Vec::new() };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let mut value = |flag: &str| args.next().with_context(|| format!("{flag} needs a value"));
+            match arg.as_str() {
+                "--target" => options.target = value("--target")?,
+                "--runtime" => options.runtime = Some(PathBuf::from(value("--runtime")?)),
+                "--name" => options.runtime_name = Some(value("--name")?),
+                "--" => {
+                    options.libtest_args = args.collect();
+                    break;
+                }
+                other => bail!("unknown option `{other}` (runner options go after `--`)"),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// The workspace root.
+pub fn project_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_owned()
+}
