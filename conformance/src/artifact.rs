@@ -157,13 +157,13 @@ impl Facts {
         if let Some((entries, strings_index)) = sections.dynamic(endian, data)? {
             let strings = sections.strings(endian, data, strings_index)?;
             for entry in entries {
-                let tag = entry.d_tag(endian) as u32;
-                if tag == elf::DT_NEEDED {
+                let tag = entry.d_tag(endian);
+                if tag == u64::from(elf::DT_NEEDED) {
                     let name = strings
                         .get(entry.d_val(endian) as u32)
                         .map_err(|()| anyhow::anyhow!("a DT_NEEDED entry has no name"))?;
                     self.libraries.push(String::from_utf8_lossy(name).into_owned());
-                } else if tag == elf::DT_FLAGS_1 && entry.d_val(endian) & u64::from(elf::DF_1_PIE) != 0 {
+                } else if tag == u64::from(elf::DT_FLAGS_1) && entry.d_val(endian) & u64::from(elf::DF_1_PIE) != 0 {
                     self.loadable.push("DT_FLAGS_1 has DF_1_PIE, which glibc's dlopen refuses".into());
                 }
             }

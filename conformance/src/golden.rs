@@ -50,8 +50,8 @@ pub fn render_observed(observed: &Observed) -> Option<String> {
 }
 
 /// Compares `actual` with the golden at `path`, or rewrites the golden when
-/// `bless` is set.
-pub fn check(path: &Path, actual: &str, bless: bool, bless_command: &str) -> anyhow::Result<Verdict> {
+/// `bless` is set. `hint` ends a mismatch's message: what the reader can do.
+pub fn check(path: &Path, actual: &str, bless: bool, hint: &str) -> anyhow::Result<Verdict> {
     let actual = actual.to_owned();
     if bless {
         let current = std::fs::read_to_string(path).ok();
@@ -64,7 +64,7 @@ pub fn check(path: &Path, actual: &str, bless: bool, bless_command: &str) -> any
         Ok(text) => text.replace("\r\n", "\n"),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Ok(Verdict::Mismatch(format!(
-                "the golden {} is missing; the run gave:\n{actual}\nread it, then create the golden with `{bless_command}`",
+                "the golden {} is missing; the run gave:\n{actual}\n{hint}",
                 path.display()
             )));
         }
@@ -74,8 +74,5 @@ pub fn check(path: &Path, actual: &str, bless: bool, bless_command: &str) -> any
         return Ok(Verdict::Match);
     }
     let diff = similar_asserts::SimpleDiff::from_str(&expected, &actual, "expected", "actual");
-    Ok(Verdict::Mismatch(format!(
-        "the output differs from the golden {}:\n{diff}\nif the new output is right, bless it with `{bless_command}`",
-        path.display()
-    )))
+    Ok(Verdict::Mismatch(format!("the output differs from the golden {}:\n{diff}\n{hint}", path.display())))
 }

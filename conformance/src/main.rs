@@ -23,6 +23,9 @@ use conformance::run::run_with_limit;
 use libtest_mimic::{Arguments, Failed, Trial};
 use sha2::{Digest, Sha256};
 
+/// The name reports give the reference runtime (set by `cargo xtask test`).
+const REFERENCE_RUNTIME: &str = "reference";
+
 fn main() {
     let args = Arguments::from_args();
     let code = match run(args) {
@@ -162,8 +165,19 @@ fn record(
     }
 }
 
-fn bless_command(context: &PlatformContext, trial: &str) -> String {
-    format!("cargo xtask bless --target {} -- --exact {trial}", context.run.platform.name)
+/// What a person can do about a mismatch: for the reference runtime, bless
+/// the new output once it is read; for any other runtime the goldens are the
+/// specification, and the runtime is what differs.
+fn mismatch_hint(context: &PlatformContext, trial: &str) -> String {
+    let run = &context.run;
+    if run.runtime_name == REFERENCE_RUNTIME {
+        format!(
+            "if the new output is right, read it, then bless it with `cargo xtask bless --target {} -- --exact {trial}`",
+            run.platform.name
+        )
+    } else {
+        format!("the golden is the reference behaviour (SPEC.md): runtime `{}` does not conform here", run.runtime_name)
+    }
 }
 
 fn run_case(context: &PlatformContext, case: &Case, trial: &str) -> anyhow::Result<(Outcome, String, Duration)> {
@@ -212,7 +226,7 @@ fn run_case(context: &PlatformContext, case: &Case, trial: &str) -> anyhow::Resu
         Termination::Exit(_) => {
             let golden = case.golden_path(&platform.name);
             let actual = golden::render_observed(&observed).expect("the run exited");
-            match golden::check(&golden, &actual, context.bless, &bless_command(context, trial))? {
+            match golden::check(&golden, &actual, context.bless, &mismatch_hint(context, trial))? {
                 Verdict::Match => (Outcome::Pass, String::new()),
                 Verdict::Blessed => (Outcome::Pass, format!("blessed {}", golden.display())),
                 Verdict::Mismatch(message) => (Outcome::Fail, format!("{message}\n{context_line}")),
@@ -235,7 +249,7 @@ fn check_artifact(
     let text = artifact::render(&results);
     let golden = case.golden_path(&platform.name);
     let trial = format!("{}/{}/{crate_name}", platform.name, case.name);
-    let verdict = golden::check(&golden, &text, context.bless, &bless_command(context, &trial))?;
+    let verdict = golden::check(&golden, &text, context.bless, &mismatch_hint(context, &trial))?;
     let outcome = match verdict {
         Verdict::Match | Verdict::Blessed => (Outcome::Pass, String::new()),
         Verdict::Mismatch(message) => {

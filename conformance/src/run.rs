@@ -2,7 +2,8 @@
 //!
 //! Output goes to files, not pipes: Wine's helper processes can inherit a
 //! pipe and keep it open long after the program ended. The child gets its
-//! own process group so a timeout kills everything it started.
+//! own process group, killed when the time limit passes and when the child
+//! ends, so nothing it started outlives its case.
 
 use std::fs::File;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
@@ -59,5 +60,8 @@ pub fn run_with_limit(mut command: Command, limit: Duration, scratch: &Path) -> 
         std::thread::sleep(Duration::from_millis(2));
     };
     let duration = started.elapsed();
+    // Whatever the program left running in its group goes with it.
+    // SAFETY: kill(2) on the child's own (now leaderless) process group.
+    unsafe { libc::kill(-(child.id() as i32), libc::SIGKILL) };
     Ok(Captured { ended, stdout: std::fs::read(&out_path)?, stderr: std::fs::read(&err_path)?, duration })
 }

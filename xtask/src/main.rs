@@ -14,6 +14,8 @@ mod ci;
 mod deps;
 mod fixtures;
 mod test;
+#[cfg(test)]
+mod tidy;
 mod wine;
 
 use std::path::PathBuf;

@@ -26,7 +26,7 @@ impl Test {
         deps::ensure(sh, &platforms)?;
         let builds = platforms.iter().map(|p| build::build_platform(sh, p)).collect::<anyhow::Result<Vec<_>>>()?;
         let runtime = RuntimeUnderTest::from_options(&self.options, &platforms)?;
-        if !run_suite(sh, &builds, &runtime, self.bless, &self.options.libtest_args)? {
+        if !run_suite(sh, &builds, &runtime, self.bless, &self.options.libtest_args, None)? {
             bail!("the conformance suite failed against runtime `{}`", runtime.name);
         }
         Ok(())
@@ -99,13 +99,15 @@ impl RuntimeUnderTest {
 }
 
 /// Runs the suite against `runtime` on every built platform. Returns whether
-/// every trial passed.
+/// every trial passed. With `log`, the runner's output goes to that file
+/// instead of the terminal.
 pub fn run_suite(
     sh: &Shell,
     builds: &[Built],
     runtime: &RuntimeUnderTest,
     bless: bool,
     libtest_args: &[String],
+    log: Option<&Path>,
 ) -> anyhow::Result<bool> {
     let root = sh.current_dir();
     let _wine = if builds.iter().any(|b| b.platform.wine) { Some(wine::start(&root)?) } else { None };
@@ -132,10 +134,12 @@ pub fn run_suite(
     cmd!(sh, "cargo build --quiet --release -p conformance").run()?;
     let runner = root.join("target/release/conformance");
     eprintln!("xtask: running the conformance suite against runtime `{}`", runtime.name);
-    let status = Command::new(&runner)
-        .args(libtest_args)
-        .env(PLAN_ENV, &plan_path)
-        .status()
-        .with_context(|| format!("cannot start {}", runner.display()))?;
+    let mut command = Command::new(&runner);
+    command.args(libtest_args).env(PLAN_ENV, &plan_path);
+    if let Some(log) = log {
+        let file = std::fs::File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
+        command.stdout(file.try_clone()?).stderr(file);
+    }
+    let status = command.status().with_context(|| format!("cannot start {}", runner.display()))?;
     Ok(status.success())
 }
