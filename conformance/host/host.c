@@ -104,6 +104,53 @@ static void record(const char *slot, const uint8_t *bytes, size_t len) {
 static void host_write_out(const uint8_t *bytes, size_t len) { record("write_out", bytes, len); }
 static void host_write_err(const uint8_t *bytes, size_t len) { record("write_err", bytes, len); }
 
+/* Version 1 services. This host has no procs and no segmented stacks: it
+ * runs frames on its own stack, is proc 1, and refuses what needs more. Each
+ * call is recorded with its argument where there is one. */
+static void record_text(const char *slot, const char *text) { record(slot, (const uint8_t *)text, strlen(text)); }
+
+static uint64_t host_frame_call(const rt_frame_desc *desc, rt_frame_fn fn, uint64_t arg) {
+    record_text("frame_call", desc->name);
+    return fn(arg);
+}
+static void host_stack_info(rt_stack_info *out) {
+    record_text("stack_info", "");
+    memset(out, 0, sizeof *out);
+}
+static size_t host_backtrace(rt_backtrace_entry *out, size_t max) {
+    (void)out, (void)max;
+    record_text("backtrace", "");
+    return 0;
+}
+static uint32_t host_spawn(const rt_spawn_args *args) {
+    (void)args;
+    record_text("spawn", "");
+    return 0;
+}
+static void host_yield_now(void) { record_text("yield_now", ""); }
+static int32_t host_join(uint32_t id, uint64_t *discarded) {
+    (void)id, (void)discarded;
+    record_text("join", "");
+    return RT_UNSUPPORTED;
+}
+static uint32_t host_self_id(void) { return 1; }
+static void *host_proc_env(void) { return NULL; }
+static int32_t host_send(uint32_t to, const uint8_t *bytes, size_t len) {
+    (void)to;
+    record("send", bytes, len);
+    return RT_UNSUPPORTED;
+}
+static size_t host_receive(uint8_t *buf, size_t cap, uint32_t *sender) {
+    (void)buf, (void)cap;
+    record_text("receive", "");
+    if (sender != NULL) *sender = 0;
+    return 0;
+}
+static void host_proc_info(rt_proc_info *out) {
+    memset(out, 0, sizeof *out);
+    out->id = 1;
+}
+
 static void reset_recording(void) {
     n_calls = 0;
     n_bytes = 0;
@@ -163,6 +210,17 @@ int main(int argc, char **argv) {
         .header = {.magic = RT_MAGIC, .abi_version = RT_ABI_VERSION, .size = sizeof(rt_table), .write_out = host_write_out},
         .runtime_name = "embedding-host",
         .write_err = host_write_err,
+        .frame_call = host_frame_call,
+        .stack_info = host_stack_info,
+        .backtrace = host_backtrace,
+        .spawn = host_spawn,
+        .yield_now = host_yield_now,
+        .join = host_join,
+        .self_id = host_self_id,
+        .proc_env = host_proc_env,
+        .send = host_send,
+        .receive = host_receive,
+        .proc_info = host_proc_info,
     };
     long cycles = 0;
     for (int i = 2; i < argc; i++) {

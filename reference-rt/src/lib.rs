@@ -8,7 +8,10 @@
 #![cfg_attr(test, allow(dead_code, unused_imports))]
 
 mod arch;
+mod heap;
 mod os;
+mod sched;
+mod stack;
 mod start;
 
 #[cfg(not(test))]

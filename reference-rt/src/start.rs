@@ -1,24 +1,48 @@
-//! The entry handshake: `rt_start` and the version-0 table.
+//! The entry handshake (`rt_start`) and the interface table.
 
-use rt_abi::{CrateEntry, RT_ABI_VERSION, RT_MAGIC, RT_TABLE_SIZE, RtTable, RtTableHeader};
+use rt_abi::{CrateEntry, FrameDesc, RT_ABI_VERSION, RT_MAGIC, RT_TABLE_SIZE, RtTable, RtTableHeader, StackModel};
 
-use crate::os;
+use crate::{os, sched, stack};
 
 unsafe extern "C" fn write_out(bytes: *const u8, len: usize) {
     // SAFETY: the crate passes `len` readable bytes at `bytes` (SPEC.md).
-    os::write_stdout(unsafe { core::slice::from_raw_parts(bytes, len) });
+    let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
+    sched::on_big_stack(|| os::write_stdout(bytes));
 }
 
 unsafe extern "C" fn write_err(bytes: *const u8, len: usize) {
     // SAFETY: the crate passes `len` readable bytes at `bytes` (SPEC.md).
-    os::write_stderr(unsafe { core::slice::from_raw_parts(bytes, len) });
+    let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
+    sched::on_big_stack(|| os::write_stderr(bytes));
 }
 
 static TABLE: RtTable = RtTable {
     header: RtTableHeader { magic: RT_MAGIC, abi_version: RT_ABI_VERSION, size: RT_TABLE_SIZE, write_out },
     runtime_name: c"reference-rt".as_ptr(),
     write_err,
+    frame_call: stack::frame_call,
+    stack_info: stack::stack_info,
+    backtrace: stack::backtrace,
+    spawn: sched::spawn,
+    yield_now: sched::yield_now,
+    join: sched::join,
+    self_id: sched::self_id,
+    proc_env: sched::proc_env,
+    send: sched::send,
+    receive: sched::receive,
+    proc_info: sched::proc_info,
 };
+
+/// The frame in which the root proc runs the crate's `rust_entry`.
+static ENTRY_FRAME: FrameDesc = FrameDesc { size: StackModel::ENTRY_FRAME_SIZE, name: c"rust_entry".as_ptr() };
+
+/// The root proc's body: the crate's entry point, called with the table.
+unsafe extern "C" fn root_body(entry: u64) -> u64 {
+    // SAFETY: `entry` is the crate entry `rt_start` was given.
+    let entry: CrateEntry = unsafe { core::mem::transmute(entry as usize) };
+    // SAFETY: TABLE is a complete table that lives forever.
+    unsafe { entry(&TABLE) as u32 as u64 }
+}
 
 /// The runtime's one entry point, called by a crate's process entry stub.
 ///
@@ -26,7 +50,6 @@ static TABLE: RtTable = RtTable {
 /// `entry` is a crate's rust entry point.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn rt_start(entry: CrateEntry) -> ! {
-    // SAFETY: TABLE is a complete version-0 table that lives forever.
-    let status = unsafe { entry(&TABLE) };
+    let status = sched::run_root(&ENTRY_FRAME, root_body, entry as usize as u64);
     os::exit(status)
 }

@@ -15,7 +15,7 @@ use core::ffi::c_char;
 pub const RT_MAGIC: u64 = u64::from_le_bytes(*b"RUSTRT\0\0");
 
 /// The ABI version this crate describes. See the version history in SPEC.md.
-pub const RT_ABI_VERSION: u32 = 0;
+pub const RT_ABI_VERSION: u32 = 1;
 
 /// The name of the runtime's one entry point, imported by every crate.
 pub const RT_START_SYMBOL: &str = "rt_start";
@@ -40,7 +40,117 @@ impl ExitStatus {
     pub const FIRST_RESERVED: i32 = 90;
     /// The crate refused the table: wrong magic, version or size.
     pub const TABLE_REFUSED: i32 = 90;
+    /// A proc failed: entering a frame needed a stack segment beyond its
+    /// memory budget.
+    pub const STACK_LIMIT: i32 = 91;
+    /// A proc failed: an allocation other than stack (a message) would have
+    /// exceeded its memory budget.
+    pub const MEMORY_BUDGET: i32 = 92;
+    /// Every proc is blocked and none can run again.
+    pub const DEADLOCK: i32 = 93;
 }
+
+/// Stack and proc constants of the reference model (SPEC.md, "Segments").
+pub struct StackModel;
+
+impl StackModel {
+    /// The size of a proc's first segment, in bytes of frame space.
+    pub const FIRST_SEGMENT_SIZE: u64 = 768;
+    /// Bytes charged per segment on top of its size (its header).
+    pub const SEGMENT_HEADER: u64 = 64;
+    /// Bytes of every frame taken by the runtime's frame record.
+    pub const FRAME_RECORD: u64 = 32;
+    /// Bytes of every frame kept for the runtime's own code called from it.
+    pub const CALL_RESERVE: u64 = 256;
+    /// The declared size of the frame in which a root proc runs `rust_entry`.
+    pub const ENTRY_FRAME_SIZE: u64 = 65536;
+    /// Bytes charged for a proc's record.
+    pub const PROC_CHARGE: u64 = 256;
+    /// Bytes charged per queued message on top of its length.
+    pub const MESSAGE_OVERHEAD: u64 = 32;
+}
+
+/// A frame descriptor, as a compiler would emit next to a function: how many
+/// bytes of stack the function's frame needs, and its name.
+#[repr(C)]
+pub struct FrameDesc {
+    pub size: u64,
+    /// NUL-terminated.
+    pub name: *const c_char,
+}
+
+// SAFETY: descriptors are immutable static data.
+unsafe impl Sync for FrameDesc {}
+
+/// A function run in a frame or as a proc's body.
+pub type FrameFn = unsafe extern "C" fn(arg: u64) -> u64;
+
+/// What `stack_info` reports about the calling proc's stack.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StackInfo {
+    /// Index of the current segment: 0 for the first.
+    pub segment_index: u32,
+    /// Segments the proc holds now, the current one, those before it, and a
+    /// cached one after it.
+    pub segments_held: u32,
+    /// Size of the current segment, in bytes of frame space.
+    pub segment_size: u64,
+    /// Bytes of the current segment used by frames.
+    pub segment_live: u64,
+    /// Lowest and one past the highest address of the current segment's frame space.
+    pub segment_low: u64,
+    pub segment_high: u64,
+    /// Segments allocated and freed for this proc since it started.
+    pub segments_allocated: u64,
+    pub segments_freed: u64,
+    /// Frames the proc is in.
+    pub depth: u64,
+}
+
+/// One line of a backtrace.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct BacktraceEntry {
+    pub desc: *const FrameDesc,
+    /// The segment the frame lives in.
+    pub segment_index: u32,
+    pub _reserved: u32,
+}
+
+/// The arguments of `spawn`.
+#[repr(C)]
+pub struct SpawnArgs {
+    /// The body runs as `entry(arg)` in a frame described by `entry_desc`.
+    pub entry_desc: *const FrameDesc,
+    pub entry: FrameFn,
+    pub arg: u64,
+    /// The environment (closure) pointer the body reads with `proc_env`.
+    pub env: *mut core::ffi::c_void,
+    /// Bytes the proc may hold: its record, its stack segments, its queued messages.
+    pub mem_budget: u64,
+    /// Ticks the proc may use (counted from ABI version 2; 0 = no limit).
+    pub tick_budget: u64,
+}
+
+/// What `proc_info` reports.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ProcInfo {
+    pub id: u32,
+    pub _reserved: u32,
+    pub mem_budget: u64,
+    pub curr_mem: u64,
+    /// Messages waiting in the proc's queue.
+    pub queued: u64,
+}
+
+/// `send`, `join`: the target proc does not exist or has ended.
+pub const RT_NO_SUCH_PROC: i32 = -1;
+/// `join`: a proc cannot join itself.
+pub const RT_JOIN_SELF: i32 = -2;
+/// A host's table: the service is not provided.
+pub const RT_UNSUPPORTED: i32 = -3;
 
 /// The frozen head of every table, whatever its version: a crate can always
 /// read these fields, and use `write_out` to explain a refusal when the magic
@@ -59,7 +169,7 @@ pub struct RtTableHeader {
     pub write_out: unsafe extern "C" fn(bytes: *const u8, len: usize),
 }
 
-/// The interface table of ABI version 0: the header, then the services.
+/// The interface table of ABI version 1: the header, then the services.
 #[repr(C)]
 pub struct RtTable {
     /// The frozen header.
@@ -68,13 +178,40 @@ pub struct RtTable {
     pub runtime_name: *const c_char,
     /// Writes `len` bytes to the program's standard error.
     pub write_err: unsafe extern "C" fn(bytes: *const u8, len: usize),
+    // ---- version 1: frames, segments, procs, messages ----
+    /// Runs `f(arg)` in a new frame of `desc.size` bytes on the calling
+    /// proc's stack, moving to the next segment when the current one is full.
+    pub frame_call: unsafe extern "C" fn(desc: *const FrameDesc, f: FrameFn, arg: u64) -> u64,
+    /// Describes the calling proc's stack.
+    pub stack_info: unsafe extern "C" fn(out: *mut StackInfo),
+    /// Writes up to `max` frames of the calling proc, innermost first; returns how many.
+    pub backtrace: unsafe extern "C" fn(out: *mut BacktraceEntry, max: usize) -> usize,
+    /// Starts a proc; returns its id (never 0), or 0 when the spawner's
+    /// budget cannot pay for it.
+    pub spawn: unsafe extern "C" fn(args: *const SpawnArgs) -> u32,
+    /// Lets the other runnable procs run; returns when it is this proc's turn again.
+    pub yield_now: unsafe extern "C" fn(),
+    /// Waits for a proc to end; returns its status, and how many messages
+    /// were left in its queue through `discarded` (nullable).
+    pub join: unsafe extern "C" fn(id: u32, discarded: *mut u64) -> i32,
+    /// The calling proc's id.
+    pub self_id: unsafe extern "C" fn() -> u32,
+    /// The calling proc's environment pointer.
+    pub proc_env: unsafe extern "C" fn() -> *mut core::ffi::c_void,
+    /// Queues a copy of `len` bytes for proc `to`; 0, or `RT_NO_SUCH_PROC`.
+    pub send: unsafe extern "C" fn(to: u32, bytes: *const u8, len: usize) -> i32,
+    /// Waits for the next message; copies at most `cap` bytes to `buf`,
+    /// stores the sender's id (nullable) and returns the message's length.
+    pub receive: unsafe extern "C" fn(buf: *mut u8, cap: usize, sender: *mut u32) -> usize,
+    /// Describes the calling proc's memory.
+    pub proc_info: unsafe extern "C" fn(out: *mut ProcInfo),
 }
 
 // SAFETY: a table is immutable once published to a crate (SPEC.md), and the
 // pointers it holds point to immutable data or to thread-safe functions.
 unsafe impl Sync for RtTable {}
 
-/// The size of a version-0 table, as it appears in the header's `size`.
+/// The size of a version-1 table, as it appears in the header's `size`.
 pub const RT_TABLE_SIZE: u32 = core::mem::size_of::<RtTable>() as u32;
 
 #[cfg(test)]

@@ -29,3 +29,23 @@ pub fn write_stderr(bytes: &[u8]) {
 pub fn exit(status: i32) -> ! {
     libc_exit(status)
 }
+
+unsafe extern "C" {
+    fn malloc(size: usize) -> *mut u8;
+    fn free(ptr: *mut u8);
+}
+
+/// Allocates `size` bytes aligned to 16 (glibc's malloc alignment on 64-bit).
+pub fn alloc(size: usize) -> *mut u8 {
+    // SAFETY: malloc accepts any size; null is returned on failure.
+    unsafe { malloc(size) }
+}
+
+/// Frees what `alloc` returned.
+///
+/// # Safety
+/// `ptr` came from `alloc` and is not used afterwards.
+pub unsafe fn dealloc(ptr: *mut u8) {
+    // SAFETY: forwarded obligation.
+    unsafe { free(ptr) }
+}

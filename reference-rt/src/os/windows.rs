@@ -36,3 +36,25 @@ pub fn write_stderr(bytes: &[u8]) {
 pub fn exit(status: i32) -> ! {
     ExitProcess(status as u32)
 }
+
+#[link(name = "kernel32")]
+unsafe extern "system" {
+    safe fn GetProcessHeap() -> *mut c_void;
+    fn HeapAlloc(heap: *mut c_void, flags: u32, size: usize) -> *mut u8;
+    fn HeapFree(heap: *mut c_void, flags: u32, ptr: *mut u8) -> i32;
+}
+
+/// Allocates `size` bytes aligned to 16 (the process heap's alignment on x64).
+pub fn alloc(size: usize) -> *mut u8 {
+    // SAFETY: HeapAlloc accepts any size; null is returned on failure.
+    unsafe { HeapAlloc(GetProcessHeap(), 0, size) }
+}
+
+/// Frees what `alloc` returned.
+///
+/// # Safety
+/// `ptr` came from `alloc` and is not used afterwards.
+pub unsafe fn dealloc(ptr: *mut u8) {
+    // SAFETY: forwarded obligation.
+    unsafe { HeapFree(GetProcessHeap(), 0, ptr) };
+}
