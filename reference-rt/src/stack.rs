@@ -122,14 +122,18 @@ pub fn allocate(prev: *mut Segment, size: u64) -> *mut Segment {
 /// Nothing runs on these segments any more.
 pub unsafe fn free_chain(seg: *mut Segment) -> (u64, u64) {
     let (mut count, mut bytes) = (0, 0);
+    // SAFETY: `seg` is live; its `prev` (if any) stays, and forgets it.
+    unsafe {
+        if !(*seg).prev.is_null() {
+            (*(*seg).prev).next = core::ptr::null_mut();
+        }
+    }
     let mut cur = seg;
     while !cur.is_null() {
-        // SAFETY: every segment in the chain is live until freed here.
+        // SAFETY: every segment in the chain is live until freed here; its
+        // `prev` is not touched, it may be freed already.
         unsafe {
             let next = (*cur).next;
-            if !(*cur).prev.is_null() && (*(*cur).prev).next == cur {
-                (*(*cur).prev).next = core::ptr::null_mut();
-            }
             bytes += StackModel::SEGMENT_HEADER + (*cur).size;
             count += 1;
             crate::os::dealloc(cur as *mut u8);

@@ -18,7 +18,10 @@ use core::fmt;
 use core::sync::atomic::{AtomicPtr, Ordering};
 
 pub use rt_abi as abi;
-use rt_abi::{ExitStatus, RT_ABI_VERSION, RT_MAGIC, RT_TABLE_SIZE, RtTable};
+use rt_abi::{
+    BacktraceEntry, ExitStatus, FrameDesc, FrameFn, ProcInfo, RT_ABI_VERSION, RT_MAGIC, RT_TABLE_SIZE, RtTable,
+    SpawnArgs, StackInfo,
+};
 
 /// Declares the crate's main function: `fn(&Rt) -> i32`.
 #[macro_export]
@@ -96,11 +99,108 @@ unsafe fn accept(table: *const RtTable) -> Result<Rt, i32> {
 }
 
 /// The crate's handle on the runtime: the accepted table.
+#[derive(Clone, Copy)]
 pub struct Rt {
     table: &'static RtTable,
 }
 
+/// The runtime, from anywhere in the crate once `rust_entry` accepted its
+/// table (a proc's body gets no `&Rt` argument).
+pub fn rt() -> Rt {
+    let table = TABLE.load(Ordering::Relaxed);
+    assert!(!table.is_null(), "crate_support::rt() called before the table was accepted");
+    // SAFETY: only accepted tables are stored, and they outlive the crate.
+    Rt { table: unsafe { &*table } }
+}
+
+/// `frame_desc!(c"name", size)`: a frame descriptor, as a compiler would emit.
+#[macro_export]
+macro_rules! frame_desc {
+    ($name:literal, $size:expr) => {
+        $crate::abi::FrameDesc { size: $size, name: $name.as_ptr() }
+    };
+}
+
+/// The name in a frame descriptor.
+///
+/// # Safety
+/// `desc` is a valid descriptor whose name is UTF-8.
+pub unsafe fn desc_name(desc: *const FrameDesc) -> &'static str {
+    // SAFETY: caller's promise.
+    unsafe { core::ffi::CStr::from_ptr((*desc).name).to_str().unwrap_or("?") }
+}
+
 impl Rt {
+    /// Runs `f` in a new frame described by `desc` (the table's `frame_call`).
+    pub fn frame<F: FnOnce() -> u64>(&self, desc: &'static FrameDesc, f: F) -> u64 {
+        unsafe extern "C" fn trampoline<F: FnOnce() -> u64>(arg: u64) -> u64 {
+            // SAFETY: `arg` is the `Option<F>` below, alive for the call.
+            let f = unsafe { (*(arg as *mut Option<F>)).take().unwrap_unchecked() };
+            f()
+        }
+        let mut f = Some(f);
+        // SAFETY: the descriptor is static, the trampoline matches `f`.
+        unsafe { (self.table.frame_call)(desc, trampoline::<F>, &mut f as *mut Option<F> as u64) }
+    }
+
+    pub fn stack_info(&self) -> StackInfo {
+        let mut info = StackInfo::default();
+        // SAFETY: `info` is writable.
+        unsafe { (self.table.stack_info)(&mut info) };
+        info
+    }
+
+    /// Fills `out` with the innermost frames; returns how many.
+    pub fn backtrace(&self, out: &mut [BacktraceEntry]) -> usize {
+        // SAFETY: `out` has room for `out.len()` entries.
+        unsafe { (self.table.backtrace)(out.as_mut_ptr(), out.len()) }
+    }
+
+    /// Starts a proc running `entry(arg)` in a frame described by `desc`.
+    pub fn spawn(&self, desc: &'static FrameDesc, entry: FrameFn, arg: u64, mem_budget: u64) -> u32 {
+        let args = SpawnArgs { entry_desc: desc, entry, arg, env: core::ptr::null_mut(), mem_budget, tick_budget: 0 };
+        // SAFETY: the arguments are valid for the call.
+        unsafe { (self.table.spawn)(&args) }
+    }
+
+    pub fn yield_now(&self) {
+        // SAFETY: no arguments.
+        unsafe { (self.table.yield_now)() }
+    }
+
+    /// Waits for proc `id`; its status and how many messages it left unread.
+    pub fn join(&self, id: u32) -> (i32, u64) {
+        let mut discarded = 0;
+        // SAFETY: `discarded` is writable.
+        let status = unsafe { (self.table.join)(id, &mut discarded) };
+        (status, discarded)
+    }
+
+    pub fn self_id(&self) -> u32 {
+        // SAFETY: no arguments.
+        unsafe { (self.table.self_id)() }
+    }
+
+    pub fn send(&self, to: u32, bytes: &[u8]) -> i32 {
+        // SAFETY: `bytes` is readable for its length.
+        unsafe { (self.table.send)(to, bytes.as_ptr(), bytes.len()) }
+    }
+
+    /// Waits for a message; returns its length (it may exceed `buf`) and sender.
+    pub fn receive(&self, buf: &mut [u8]) -> (usize, u32) {
+        let mut sender = 0;
+        // SAFETY: `buf` is writable for its length; `sender` is writable.
+        let len = unsafe { (self.table.receive)(buf.as_mut_ptr(), buf.len(), &mut sender) };
+        (len, sender)
+    }
+
+    pub fn proc_info(&self) -> ProcInfo {
+        let mut info = ProcInfo::default();
+        // SAFETY: `info` is writable.
+        unsafe { (self.table.proc_info)(&mut info) };
+        info
+    }
+
     /// The raw table, for cases that inspect it.
     pub fn table(&self) -> &'static RtTable {
         self.table

@@ -1,0 +1,29 @@
+//! The scheduler's interleaving: three procs print a line and yield, three
+//! times each; the root joins them in order.
+#![no_std]
+
+use crate_support::{Rt, abi::FrameDesc, crate_main, frame_desc, outln, rt};
+
+crate_main!(main);
+
+static BODY: FrameDesc = frame_desc!(c"trace-body", 4096);
+
+fn main(rt: &Rt) -> i32 {
+    let ids = [rt.spawn(&BODY, body, 0, u64::MAX), rt.spawn(&BODY, body, 1, u64::MAX), rt.spawn(&BODY, body, 2, u64::MAX)];
+    outln!(rt, "root: spawned procs {}, {}, {}", ids[0], ids[1], ids[2]);
+    for id in ids {
+        let (status, _) = rt.join(id);
+        outln!(rt, "root: proc {id} ended with status {status}");
+    }
+    0
+}
+
+unsafe extern "C" fn body(n: u64) -> u64 {
+    let rt = rt();
+    let name = [b'A', b'B', b'C'][n as usize] as char;
+    for round in 0..3 {
+        outln!(rt, "{name} (proc {}): round {round}", rt.self_id());
+        rt.yield_now();
+    }
+    10 + n
+}

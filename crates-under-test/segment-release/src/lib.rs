@@ -1,0 +1,42 @@
+//! What `prev` does with freed segments: after a deep recursion returns, the
+//! proc keeps one spare segment beyond the current one and has freed the
+//! rest; a second, identical descent reuses the spare and allocates the others again.
+#![no_std]
+
+use crate_support::{Rt, abi::FrameDesc, crate_main, frame_desc, outln, rt};
+
+crate_main!(main);
+
+static BODY: FrameDesc = frame_desc!(c"release-body", 4096);
+static LEVEL: FrameDesc = frame_desc!(c"release-level", 1024);
+const DEPTH: u64 = 40;
+
+fn main(rt: &Rt) -> i32 {
+    let id = rt.spawn(&BODY, body, 0, u64::MAX);
+    let (status, _) = rt.join(id);
+    outln!(rt, "proc ended with status {status}");
+    0
+}
+
+unsafe extern "C" fn body(_: u64) -> u64 {
+    let rt = rt();
+    for round in 1..=3 {
+        let before = rt.stack_info();
+        let deepest = descend(&rt, DEPTH);
+        let after = rt.stack_info();
+        outln!(rt, "descent {round}: {DEPTH} frames reached segment {deepest}");
+        outln!(
+            rt,
+            "  allocated {}, freed {}; now holding {} segments (on segment {})",
+            after.segments_allocated - before.segments_allocated,
+            after.segments_freed - before.segments_freed,
+            after.segments_held,
+            after.segment_index
+        );
+    }
+    0
+}
+
+fn descend(rt: &Rt, left: u64) -> u64 {
+    rt.frame(&LEVEL, || if left == 1 { u64::from(rt.stack_info().segment_index) } else { descend(rt, left - 1) })
+}
