@@ -6,9 +6,11 @@
 //! cargo xtask bless [--target T|all] [-- LIBTEST-ARGS]     rewrite goldens (refused when CI is set)
 //! cargo xtask fixtures [--target T|all]                    the broken runtimes fail what they should
 //! cargo xtask deps  [--target T|all]                       install packages and rust targets
+//! cargo xtask bench                                        runtime vs baselines -> results/bench.json
 //! cargo xtask ci                                           fmt, clippy, unit tests, suite, fixtures
 //! ```
 
+mod bench;
 mod build;
 mod ci;
 mod deps;
@@ -35,7 +37,7 @@ fn run() -> anyhow::Result<()> {
     sh.change_dir(project_root());
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() {
-        bail!("no command: use one of test, bless, fixtures, deps, ci (see xtask/src/main.rs)");
+        bail!("no command: use one of test, bless, fixtures, deps, bench, ci (see xtask/src/main.rs)");
     }
     let command = args.remove(0);
     let options = Options::parse(args)?;
@@ -44,8 +46,9 @@ fn run() -> anyhow::Result<()> {
         "bless" => test::Test { options, bless: true }.run(&sh),
         "fixtures" => fixtures::Fixtures { options }.run(&sh),
         "deps" => deps::Deps { target: options.target }.run(&sh),
+        "bench" => bench::Bench.run(&sh),
         "ci" => ci::Ci.run(&sh),
-        other => bail!("unknown command `{other}`: use one of test, bless, fixtures, deps, ci"),
+        other => bail!("unknown command `{other}`: use one of test, bless, fixtures, deps, bench, ci"),
     }
 }
 

@@ -23,8 +23,21 @@ unsafe extern "C" fn body(_: u64) -> u64 {
     let after = rt.stack_info();
     outln!(rt, "sum of depths 1..={DEPTH}: {sum} (expected {})", DEPTH * (DEPTH + 1) / 2);
     outln!(rt, "deepest frame: depth {}, segment {}", deepest >> 32, deepest & 0xffff_ffff);
-    outln!(rt, "before: segment {}, depth {}; after: segment {}, depth {}", before.segment_index, before.depth, after.segment_index, after.depth);
-    outln!(rt, "segments allocated {}, freed {}, held after return {}", after.segments_allocated, after.segments_freed, after.segments_held);
+    outln!(
+        rt,
+        "before: segment {}, depth {}; after: segment {}, depth {}",
+        before.segment_index,
+        before.depth,
+        after.segment_index,
+        after.depth
+    );
+    outln!(
+        rt,
+        "segments allocated {}, freed {}, held after return {}",
+        after.segments_allocated,
+        after.segments_freed,
+        after.segments_held
+    );
     0
 }
 

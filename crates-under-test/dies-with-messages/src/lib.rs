@@ -28,6 +28,11 @@ unsafe extern "C" fn read_one(_: u64) -> u64 {
     let rt = rt();
     let mut buf = [0u8; 16];
     let (len, from) = rt.receive(&mut buf);
-    outln!(rt, "proc: read {:?} from proc {from}, {} more queued", core::str::from_utf8(&buf[..len]).unwrap_or("?"), rt.proc_info().queued);
+    outln!(
+        rt,
+        "proc: read {:?} from proc {from}, {} more queued",
+        core::str::from_utf8(&buf[..len]).unwrap_or("?"),
+        rt.proc_info().queued
+    );
     5
 }

@@ -21,7 +21,13 @@ fn main(rt: &Rt) -> i32 {
 unsafe extern "C" fn body(_: u64) -> u64 {
     let rt = rt();
     let before = rt.stack_info();
-    outln!(rt, "caller on segment {} ({} of {} bytes live)", before.segment_index, before.segment_live, before.segment_size);
+    outln!(
+        rt,
+        "caller on segment {} ({} of {} bytes live)",
+        before.segment_index,
+        before.segment_live,
+        before.segment_size
+    );
     let mut on_next = 0;
     for _ in 0..CROSSINGS {
         on_next += rt.frame(&ACROSS, || u64::from(rt.stack_info().segment_index == before.segment_index + 1));

@@ -9,7 +9,8 @@ crate_main!(main);
 static BODY: FrameDesc = frame_desc!(c"trace-body", 4096);
 
 fn main(rt: &Rt) -> i32 {
-    let ids = [rt.spawn(&BODY, body, 0, u64::MAX), rt.spawn(&BODY, body, 1, u64::MAX), rt.spawn(&BODY, body, 2, u64::MAX)];
+    let ids =
+        [rt.spawn(&BODY, body, 0, u64::MAX), rt.spawn(&BODY, body, 1, u64::MAX), rt.spawn(&BODY, body, 2, u64::MAX)];
     outln!(rt, "root: spawned procs {}, {}, {}", ids[0], ids[1], ids[2]);
     for id in ids {
         let (status, _) = rt.join(id);

@@ -30,13 +30,14 @@ unsafe extern "C" fn body(_: u64) -> u64 {
 /// Returns (depths inside, depths outside, deepest segment index).
 fn descend(rt: &Rt, depth: u64) -> (u64, u64, u32) {
     // Frames of two sizes, so frames start at many offsets within segments.
-    let desc = if depth % 5 == 0 { &LARGE } else { &SMALL };
+    let desc = if depth.is_multiple_of(5) { &LARGE } else { &SMALL };
     let packed = rt.frame(desc, || {
         let local = core::hint::black_box([depth; 4]);
         let address = core::hint::black_box(&local) as *const _ as u64;
         let info = rt.stack_info();
         let ok = info.segment_low <= address && address < info.segment_high;
-        let (inside, outside, deepest) = if depth < DEPTH { descend(rt, depth + 1) } else { (0, 0, info.segment_index) };
+        let (inside, outside, deepest) =
+            if depth < DEPTH { descend(rt, depth + 1) } else { (0, 0, info.segment_index) };
         let (inside, outside) = if ok { (inside + 1, outside) } else { (inside, outside + 1) };
         (inside << 40) | (outside << 20) | u64::from(deepest)
     });

@@ -28,7 +28,10 @@ unsafe extern "C" fn body(_: u64) -> u64 {
     outln!(
         rt,
         "after return: on segment {}, holding {} segments, {} allocated, {} freed",
-        after.segment_index, after.segments_held, after.segments_allocated, after.segments_freed
+        after.segment_index,
+        after.segments_held,
+        after.segments_allocated,
+        after.segments_freed
     );
     0
 }

@@ -34,7 +34,9 @@ unsafe extern "C" fn runaway(n: u64) -> u64 {
 fn forever(rt: &Rt, n: u64, depth: u64) -> u64 {
     rt.frame(&LEVEL, || {
         let info = rt.stack_info();
-        if info.segment_live == crate_support::abi::StackModel::FRAME_RECORD + crate_support::abi::StackModel::CALL_RESERVE + 1024 {
+        if info.segment_live
+            == crate_support::abi::StackModel::FRAME_RECORD + crate_support::abi::StackModel::CALL_RESERVE + 1024
+        {
             outln!(rt, "runaway {n}: depth {depth}, new segment {} of {} bytes", info.segment_index, info.segment_size);
         }
         forever(rt, n, depth + 1)
