@@ -12,6 +12,7 @@
 #![no_builtins]
 
 mod arch;
+pub use arch::os_stack_bounds;
 mod mem;
 
 use core::fmt;

@@ -31,3 +31,19 @@ pub fn trap() -> ! {
     // SAFETY: `ud2` raises STATUS_ILLEGAL_INSTRUCTION; nothing after it runs.
     unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
 }
+
+/// The OS's record of the current stack's bounds, `(StackLimit, StackBase)`
+/// from the TEB: what stack probes and exception dispatch check against.
+pub fn os_stack_bounds() -> Option<(u64, u64)> {
+    let (base, limit): (u64, u64);
+    // SAFETY: reads two fields of the current thread's TEB.
+    unsafe {
+        core::arch::asm!(
+            "mov {0}, gs:[0x08]", // NT_TIB.StackBase
+            "mov {1}, gs:[0x10]", // NT_TIB.StackLimit
+            out(reg) base, out(reg) limit,
+            options(nostack, readonly, preserves_flags),
+        )
+    };
+    Some((limit, base))
+}
