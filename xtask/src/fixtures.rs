@@ -11,11 +11,15 @@
 //! [fails.handshake]        # a case name, without the platform
 //! outcome = "crash"        # fail | crash | timeout
 //! message = "SIG"          # a phrase the message must contain
+//! [every_exec_case]        # optional: the same for every case with start = "exec"
+//! outcome = "crash"        # (an entry under `fails` takes precedence)
+//! message = "crashed: "
 //! ```
 
 use std::collections::BTreeMap;
 
 use anyhow::{Context, bail};
+use conformance::case::{Case, Start};
 use conformance::outcome::Outcome;
 use conformance::report::Report;
 use serde::Deserialize;
@@ -34,10 +38,12 @@ pub struct Fixtures {
 struct Expect {
     #[allow(dead_code)]
     about: String,
+    #[serde(default)]
     fails: BTreeMap<String, ExpectedFailure>,
+    every_exec_case: Option<ExpectedFailure>,
 }
 
-#[derive(Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ExpectedFailure {
     outcome: Outcome,
@@ -59,8 +65,15 @@ impl Fixtures {
         for name in &names {
             let dir = fixtures_dir.join(name);
             let expect_path = dir.join("expect.toml");
-            let expect: Expect = toml::from_str(&std::fs::read_to_string(&expect_path)?)
+            let mut expect: Expect = toml::from_str(&std::fs::read_to_string(&expect_path)?)
                 .with_context(|| format!("{} is invalid", expect_path.display()))?;
+            if let Some(every) = expect.every_exec_case.take() {
+                for case in Case::load_all(&root.join("conformance/cases"))? {
+                    if case.start == Start::Exec {
+                        expect.fails.entry(case.name).or_insert_with(|| every.clone());
+                    }
+                }
+            }
             let out_dir = root.join("target/conformance/fixtures").join(name);
             for built in &builds {
                 build::build_c_runtime(
