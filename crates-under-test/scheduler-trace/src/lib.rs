@@ -1,5 +1,6 @@
 //! The scheduler's interleaving: three procs print a line and yield, three
-//! times each; the root joins them in order.
+//! times each; the root joins them in order. Each proc finds its name through
+//! its environment pointer (a closure's captured data, in a compiler's terms).
 #![no_std]
 
 use crate_support::{Rt, abi::FrameDesc, crate_main, frame_desc, outln, rt};
@@ -19,9 +20,12 @@ fn main(rt: &Rt) -> i32 {
     0
 }
 
+static NAMES: [u8; 3] = [b'A', b'B', b'C'];
+
 unsafe extern "C" fn body(n: u64) -> u64 {
     let rt = rt();
-    let name = [b'A', b'B', b'C'][n as usize] as char;
+    // SAFETY: the environment is a pointer to one of NAMES.
+    let name = unsafe { *(rt.proc_env() as *const u8) } as char;
     for round in 0..3 {
         outln!(rt, "{name} (proc {}): round {round}", rt.self_id());
         rt.yield_now();

@@ -164,6 +164,26 @@ impl Rt {
         unsafe { (self.table.spawn)(&args) }
     }
 
+    /// `spawn`, with an environment (closure) pointer the body reads with `proc_env`.
+    pub fn spawn_with_env(
+        &self,
+        desc: &'static FrameDesc,
+        entry: FrameFn,
+        arg: u64,
+        env: *mut core::ffi::c_void,
+        mem_budget: u64,
+    ) -> u32 {
+        let args = SpawnArgs { entry_desc: desc, entry, arg, env, mem_budget, tick_budget: 0 };
+        // SAFETY: the arguments are valid for the call.
+        unsafe { (self.table.spawn)(&args) }
+    }
+
+    /// The calling proc's environment pointer.
+    pub fn proc_env(&self) -> *mut core::ffi::c_void {
+        // SAFETY: no arguments.
+        unsafe { (self.table.proc_env)() }
+    }
+
     pub fn yield_now(&self) {
         // SAFETY: no arguments.
         unsafe { (self.table.yield_now)() }
