@@ -10,8 +10,12 @@ crate_main!(main);
 static BODY: FrameDesc = frame_desc!(c"trace-body", 4096);
 
 fn main(rt: &Rt) -> i32 {
-    let ids =
-        [rt.spawn(&BODY, body, 0, u64::MAX), rt.spawn(&BODY, body, 1, u64::MAX), rt.spawn(&BODY, body, 2, u64::MAX)];
+    let env = |name: &'static u8| name as *const u8 as *mut core::ffi::c_void;
+    let ids = [
+        rt.spawn_with_env(&BODY, body, 0, env(&NAMES[0]), u64::MAX),
+        rt.spawn_with_env(&BODY, body, 1, env(&NAMES[1]), u64::MAX),
+        rt.spawn_with_env(&BODY, body, 2, env(&NAMES[2]), u64::MAX),
+    ];
     outln!(rt, "root: spawned procs {}, {}, {}", ids[0], ids[1], ids[2]);
     for id in ids {
         let (status, _) = rt.join(id);
@@ -22,7 +26,7 @@ fn main(rt: &Rt) -> i32 {
 
 static NAMES: [u8; 3] = [b'A', b'B', b'C'];
 
-unsafe extern "C" fn body(n: u64) -> u64 {
+unsafe extern "C" fn body(arg: u64) -> u64 {
     let rt = rt();
     // SAFETY: the environment is a pointer to one of NAMES.
     let name = unsafe { *(rt.proc_env() as *const u8) } as char;
@@ -30,5 +34,5 @@ unsafe extern "C" fn body(n: u64) -> u64 {
         outln!(rt, "{name} (proc {}): round {round}", rt.self_id());
         rt.yield_now();
     }
-    10 + n
+    10 + arg
 }
