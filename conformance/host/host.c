@@ -150,6 +150,27 @@ static void host_proc_info(rt_proc_info *out) {
     memset(out, 0, sizeof *out);
     out->id = 1;
 }
+/* Version 2: this host keeps no vecs and counts no ticks. */
+static rt_vec *host_vec_alloc(uint64_t capacity) {
+    (void)capacity;
+    record_text("vec_alloc", "");
+    return NULL;
+}
+static rt_vec *host_vec_share(rt_vec *v) { return v; }
+static void host_vec_release(rt_vec *v) { (void)v; }
+static int32_t host_vec_write(rt_vec **v, uint64_t offset, const uint8_t *bytes, size_t len) {
+    (void)v, (void)offset, (void)bytes, (void)len;
+    return RT_UNSUPPORTED;
+}
+static int32_t host_send_vec(uint32_t to, rt_vec *v) {
+    (void)to, (void)v;
+    return RT_UNSUPPORTED;
+}
+static rt_vec *host_receive_vec(uint32_t *sender) {
+    if (sender != NULL) *sender = 0;
+    return NULL;
+}
+static void host_tick(uint64_t n) { (void)n; }
 
 static void reset_recording(void) {
     n_calls = 0;
@@ -221,6 +242,13 @@ int main(int argc, char **argv) {
         .send = host_send,
         .receive = host_receive,
         .proc_info = host_proc_info,
+        .vec_alloc = host_vec_alloc,
+        .vec_share = host_vec_share,
+        .vec_release = host_vec_release,
+        .vec_write = host_vec_write,
+        .send_vec = host_send_vec,
+        .receive_vec = host_receive_vec,
+        .tick = host_tick,
     };
     long cycles = 0;
     for (int i = 2; i < argc; i++) {

@@ -19,7 +19,7 @@ extern "C" {
 #define RT_MAGIC UINT64_C(0x0000545254535552)
 
 /* The ABI version this header describes. */
-#define RT_ABI_VERSION 1u
+#define RT_ABI_VERSION 2u
 
 /* Exit statuses fixed by the ABI; a crate's own results are below 90. */
 #define RT_EXIT_FIRST_RESERVED 90
@@ -27,6 +27,7 @@ extern "C" {
 #define RT_EXIT_STACK_LIMIT 91
 #define RT_EXIT_MEMORY_BUDGET 92
 #define RT_EXIT_DEADLOCK 93
+#define RT_EXIT_TICK_BUDGET 94
 
 /* The stack model's constants (SPEC.md, "Segments"). */
 #define RT_FIRST_SEGMENT_SIZE 768u
@@ -36,11 +37,28 @@ extern "C" {
 #define RT_ENTRY_FRAME_SIZE 65536u
 #define RT_PROC_CHARGE 256u
 #define RT_MESSAGE_OVERHEAD 32u
+#define RT_VEC_HEADER 32u
+#define RT_TIME_SLICE 1000u
 
 /* Results of send and join; RT_UNSUPPORTED from a host's table. */
 #define RT_NO_SUCH_PROC (-1)
 #define RT_JOIN_SELF (-2)
 #define RT_UNSUPPORTED (-3)
+
+/* Results of vec_write. */
+#define RT_VEC_IN_PLACE 0
+#define RT_VEC_COPIED 1
+#define RT_VEC_GROWN 2
+#define RT_VEC_BAD_OFFSET (-4)
+
+/* A copy-on-write, reference-counted byte vector. Read-only to crates. */
+typedef struct rt_vec {
+    uint64_t refs;  /* references (atomic) */
+    uint64_t size;  /* capacity in bytes */
+    uint64_t live;  /* bytes in use */
+    uint64_t init;  /* bytes ever written */
+    uint8_t slots[];
+} rt_vec;
 
 #if defined(_WIN32)
 #define RT_EXPORT __declspec(dllexport)
@@ -99,9 +117,12 @@ typedef struct rt_proc_info {
     uint64_t mem_budget;
     uint64_t curr_mem;
     uint64_t queued;
+    uint64_t curr_ticks;
+    uint64_t tick_budget;
+    uint64_t vec_copies;
 } rt_proc_info;
 
-/* The interface table of ABI version 1. */
+/* The interface table of ABI version 2. */
 typedef struct rt_table {
     rt_table_header header;
     /* NUL-terminated name of the runtime implementation. */
@@ -120,6 +141,14 @@ typedef struct rt_table {
     int32_t (*send)(uint32_t to, const uint8_t *bytes, size_t len);
     size_t (*receive)(uint8_t *buf, size_t cap, uint32_t *sender);
     void (*proc_info)(rt_proc_info *out);
+    /* ---- version 2: vecs, budgets, ticks ---- */
+    rt_vec *(*vec_alloc)(uint64_t capacity);
+    rt_vec *(*vec_share)(rt_vec *v);
+    void (*vec_release)(rt_vec *v);
+    int32_t (*vec_write)(rt_vec **v, uint64_t offset, const uint8_t *bytes, size_t len);
+    int32_t (*send_vec)(uint32_t to, rt_vec *v);
+    rt_vec *(*receive_vec)(uint32_t *sender);
+    void (*tick)(uint64_t n);
 } rt_table;
 
 /* A crate's rust entry point (exported as "rust_entry"). */

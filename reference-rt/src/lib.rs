@@ -13,6 +13,9 @@ mod os;
 mod sched;
 mod stack;
 mod start;
+mod vec;
+
+extern crate alloc;
 
 #[cfg(not(test))]
 #[panic_handler]

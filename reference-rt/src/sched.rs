@@ -23,7 +23,7 @@ use core::cell::UnsafeCell;
 use core::ffi::c_void;
 use core::fmt;
 
-use rt_abi::{ExitStatus, FrameDesc, FrameFn, ProcInfo, RT_JOIN_SELF, RT_NO_SUCH_PROC, SpawnArgs, StackModel};
+use rt_abi::{ExitStatus, FrameDesc, FrameFn, ProcInfo, RT_JOIN_SELF, RT_NO_SUCH_PROC, RtVec, SpawnArgs, StackModel};
 
 use crate::arch::{self, Context, StackBounds};
 use crate::stack::{self, FrameRecord, Segment};
@@ -45,6 +45,8 @@ pub struct Message {
     sender: u32,
     charge: u64,
     bytes: Box<[u8]>,
+    /// A reference to a vec the message carries (it holds one), or null.
+    vec: *mut RtVec,
 }
 
 pub struct Proc {
@@ -67,6 +69,13 @@ pub struct Proc {
     arg: u64,
     queue: VecDeque<Message>,
     joiners: Vec<u32>,
+    pub curr_ticks: u64,
+    pub tick_budget: u64,
+    /// Ticks since the proc was last switched in: its time slice.
+    pub slice_ticks: u64,
+    pub vec_copies: u64,
+    /// The vec references this proc holds, one entry per reference.
+    pub held: Vec<*mut RtVec>,
 }
 
 enum Slot {
@@ -195,6 +204,11 @@ fn create_proc(args: &SpawnArgs) -> u32 {
         arg: args.arg,
         queue: VecDeque::new(),
         joiners: Vec::new(),
+        curr_ticks: 0,
+        tick_budget: args.tick_budget,
+        slice_ticks: 0,
+        vec_copies: 0,
+        held: Vec::new(),
     });
     // The proc's start-up code runs at the top of its first segment, in a
     // region as big as any frame's call reserve.
@@ -237,6 +251,7 @@ fn schedule() -> i32 {
         // switch or made by `init_context`.
         let state = unsafe {
             (*p).state = State::Running;
+            (*p).slice_ticks = 0;
             arch::switch_context(&mut rt.sched_ctx, &(*p).ctx);
             (*p).state
         };
@@ -268,6 +283,14 @@ fn end_proc(id: u32, status: i32) {
         if let Slot::Live(sender) = &mut rt.procs[message.sender as usize - 1] {
             sender.curr_mem -= message.charge;
         }
+        if !message.vec.is_null() {
+            // SAFETY: the message held a reference to a live vec.
+            unsafe { crate::vec::release_ref(message.vec) };
+        }
+    }
+    for v in proc.held.drain(..) {
+        // SAFETY: each entry is a reference the proc held to a live vec.
+        unsafe { crate::vec::release_ref(v) };
     }
     rt.procs[id as usize - 1] = Slot::Ended { status, discarded };
     for joiner in proc.joiners.drain(..) {
@@ -297,6 +320,114 @@ fn deadlock() -> ! {
     }
     report(format_args!("\n"));
     crate::os::exit(ExitStatus::DEADLOCK)
+}
+
+/// Counts `n` ticks for the running proc `p` at a yield point: fails it past
+/// its tick budget, yields when its time slice is used up.
+///
+/// # Safety
+/// `p` is the running proc, on its own stack.
+#[inline(always)]
+pub unsafe fn tick_point(p: *mut Proc, n: u64) {
+    // SAFETY: caller's promise.
+    unsafe {
+        (*p).curr_ticks += n;
+        (*p).slice_ticks += n;
+        if (*p).tick_budget != 0 && (*p).curr_ticks > (*p).tick_budget {
+            let (used, budget) = ((*p).curr_ticks, (*p).tick_budget);
+            on_big_stack(|| {
+                fail_current(
+                    ExitStatus::TICK_BUDGET,
+                    format_args!("tick budget: {used} ticks used, the budget is {budget}"),
+                )
+            });
+        }
+        if (*p).slice_ticks >= StackModel::TIME_SLICE {
+            switch_out(State::Runnable);
+        }
+    }
+}
+
+/// The `tick` slot.
+pub unsafe extern "C" fn tick(n: u64) {
+    // SAFETY: called by the running proc on its stack.
+    unsafe { tick_point(current(), n) }
+}
+
+/// Queues a message for `to` from the running proc, charged to it.
+/// Returns 0 or `RT_NO_SUCH_PROC`. Runs on the big stack.
+pub fn queue_message(to: u32, bytes: Box<[u8]>, vec: *mut RtVec) -> i32 {
+    let rt = rt();
+    let sender = rt.current;
+    let alive = matches!(rt.procs.get((to as usize).wrapping_sub(1)), Some(Slot::Live(_)));
+    if !alive {
+        return RT_NO_SUCH_PROC;
+    }
+    let len = bytes.len();
+    let charge = StackModel::MESSAGE_OVERHEAD + len as u64;
+    // SAFETY: the running proc is live.
+    unsafe { charge_current(charge, format_args!("a {len}-byte message to proc {to}")) };
+    // SAFETY: the running proc is live.
+    let from = unsafe { (*sender).id };
+    let Some(Slot::Live(target)) = rt.procs.get_mut(to as usize - 1) else { unreachable!() };
+    target.queue.push_back(Message { sender: from, charge, bytes, vec });
+    if target.state == State::Receiving {
+        wake(rt, to);
+    }
+    0
+}
+
+/// Charges `bytes` to the running proc, or fails it (status 92) when that
+/// would exceed its memory budget. Runs on the big stack.
+///
+/// # Safety
+/// A proc is running.
+pub unsafe fn charge_current(bytes: u64, what: fmt::Arguments) {
+    let p = rt().current;
+    // SAFETY: caller's promise.
+    unsafe {
+        if (*p).curr_mem + bytes > (*p).mem_budget {
+            fail_current(
+                ExitStatus::MEMORY_BUDGET,
+                format_args!(
+                    "memory budget: {what} costs {bytes} bytes, which would bring the proc to {} of its {}-byte \
+                     memory budget",
+                    (*p).curr_mem + bytes,
+                    (*p).mem_budget
+                ),
+            );
+        }
+        (*p).curr_mem += bytes;
+    }
+}
+
+/// Returns `bytes` to proc `id`'s memory, if it is still alive.
+pub fn uncharge(id: u32, bytes: u64) {
+    if let Some(Slot::Live(proc)) = rt().procs.get_mut((id as usize).wrapping_sub(1)) {
+        proc.curr_mem -= bytes;
+    }
+}
+
+/// Receives the next message of the running proc, waiting for one; `take`
+/// runs on the big stack with it.
+pub fn receive_with(mut take: impl FnMut(Message)) {
+    loop {
+        let mut got = false;
+        on_big_stack(|| {
+            let rt = rt();
+            let p = rt.current;
+            // SAFETY: the running proc is live.
+            let Some(message) = (unsafe { (*p).queue.pop_front() }) else { return };
+            uncharge(message.sender, message.charge);
+            take(message);
+            got = true;
+        });
+        if got {
+            return;
+        }
+        // SAFETY: the running proc, on its own stack.
+        unsafe { switch_out(State::Receiving) };
+    }
 }
 
 /// Switches the running proc out with `state`; returns when it runs again.
@@ -347,6 +478,9 @@ pub unsafe extern "C" fn proc_info(out: *mut ProcInfo) {
             mem_budget: (*p).mem_budget,
             curr_mem: (*p).curr_mem,
             queued: (*p).queue.len() as u64,
+            curr_ticks: (*p).curr_ticks,
+            tick_budget: (*p).tick_budget,
+            vec_copies: (*p).vec_copies,
         });
     }
 }
@@ -388,66 +522,45 @@ pub unsafe extern "C" fn join(id: u32, discarded: *mut u64) -> i32 {
 pub unsafe extern "C" fn send(to: u32, bytes: *const u8, len: usize) -> i32 {
     let mut result = 0;
     on_big_stack(|| {
-        let rt = rt();
-        let sender = rt.current;
-        let alive = matches!(rt.procs.get((to as usize).wrapping_sub(1)), Some(Slot::Live(_)));
-        if !alive {
-            result = RT_NO_SUCH_PROC;
-            return;
-        }
-        let charge = StackModel::MESSAGE_OVERHEAD + len as u64;
-        // SAFETY: the running proc is live.
-        unsafe {
-            if (*sender).curr_mem + charge > (*sender).mem_budget {
-                fail_current(
-                    ExitStatus::MEMORY_BUDGET,
-                    format_args!(
-                        "memory budget: a {len}-byte message to proc {to} costs {charge} bytes, which would bring \
-                         the proc to {} of its {}-byte memory budget",
-                        (*sender).curr_mem + charge,
-                        (*sender).mem_budget
-                    ),
-                );
-            }
-            (*sender).curr_mem += charge;
-        }
         // SAFETY: the crate passes `len` readable bytes (SPEC.md).
         let copy: Box<[u8]> = unsafe { core::slice::from_raw_parts(bytes, len) }.into();
-        // SAFETY: the running proc is live.
-        let from = unsafe { (*sender).id };
-        let Some(Slot::Live(target)) = rt.procs.get_mut(to as usize - 1) else { unreachable!() };
-        target.queue.push_back(Message { sender: from, charge, bytes: copy });
-        if target.state == State::Receiving {
-            wake(rt, to);
-        }
+        result = queue_message(to, copy, core::ptr::null_mut());
     });
     result
 }
 
 pub unsafe extern "C" fn receive(buf: *mut u8, cap: usize, sender: *mut u32) -> usize {
-    loop {
-        let mut got: Option<usize> = None;
-        on_big_stack(|| {
-            let rt = rt();
-            let p = rt.current;
-            // SAFETY: the running proc is live.
-            let Some(message) = (unsafe { (*p).queue.pop_front() }) else { return };
-            let n = message.bytes.len().min(cap);
-            // SAFETY: the crate passes `cap` writable bytes at `buf` (SPEC.md).
-            unsafe { core::ptr::copy_nonoverlapping(message.bytes.as_ptr(), buf, n) };
-            if !sender.is_null() {
-                // SAFETY: a non-null `sender` is writable.
-                unsafe { sender.write(message.sender) };
-            }
-            if let Slot::Live(from) = &mut rt.procs[message.sender as usize - 1] {
-                from.curr_mem -= message.charge;
-            }
-            got = Some(message.bytes.len());
-        });
-        match got {
-            Some(len) => return len,
-            // SAFETY: the running proc, on its stack.
-            None => unsafe { switch_out(State::Receiving) },
+    let mut len = 0;
+    receive_with(|message| {
+        if !message.vec.is_null() {
+            // SAFETY: the message held a reference; read as bytes, it is dropped.
+            unsafe { crate::vec::release_ref(message.vec) };
         }
-    }
+        let n = message.bytes.len().min(cap);
+        // SAFETY: the crate passes `cap` writable bytes at `buf` (SPEC.md).
+        unsafe { core::ptr::copy_nonoverlapping(message.bytes.as_ptr(), buf, n) };
+        if !sender.is_null() {
+            // SAFETY: a non-null `sender` is writable.
+            unsafe { sender.write(message.sender) };
+        }
+        len = message.bytes.len();
+    });
+    len
+}
+
+/// The `receive_vec` slot.
+pub unsafe extern "C" fn receive_vec(sender: *mut u32) -> *mut RtVec {
+    let mut vec = core::ptr::null_mut();
+    receive_with(|message| {
+        if !sender.is_null() {
+            // SAFETY: a non-null `sender` is writable.
+            unsafe { sender.write(message.sender) };
+        }
+        vec = message.vec;
+        if !vec.is_null() {
+            // SAFETY: the running proc takes over the message's reference.
+            unsafe { crate::vec::hold(current(), vec) };
+        }
+    });
+    vec
 }

@@ -159,6 +159,8 @@ pub unsafe extern "C" fn frame_call(desc: *const FrameDesc, f: FrameFn, arg: u64
 pub unsafe fn enter_frame(p: *mut Proc, desc: *const FrameDesc, f: FrameFn, arg: u64) -> u64 {
     // SAFETY: `p` is the running proc; its segments are live; see each step.
     unsafe {
+        // Every frame entry is a yield point and costs one tick.
+        sched::tick_point(p, 1);
         let need = frame_bytes((*desc).size);
         let mut seg = (*p).seg;
         if (*seg).live + need > (*seg).size {

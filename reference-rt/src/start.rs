@@ -2,7 +2,7 @@
 
 use rt_abi::{CrateEntry, FrameDesc, RT_ABI_VERSION, RT_MAGIC, RT_TABLE_SIZE, RtTable, RtTableHeader, StackModel};
 
-use crate::{os, sched, stack};
+use crate::{os, sched, stack, vec};
 
 unsafe extern "C" fn write_out(bytes: *const u8, len: usize) {
     // SAFETY: the crate passes `len` readable bytes at `bytes` (SPEC.md).
@@ -31,6 +31,13 @@ static TABLE: RtTable = RtTable {
     send: sched::send,
     receive: sched::receive,
     proc_info: sched::proc_info,
+    vec_alloc: vec::vec_alloc,
+    vec_share: vec::vec_share,
+    vec_release: vec::vec_release,
+    vec_write: vec::vec_write,
+    send_vec: vec::send_vec,
+    receive_vec: sched::receive_vec,
+    tick: sched::tick,
 };
 
 /// The frame in which the root proc runs the crate's `rust_entry`.

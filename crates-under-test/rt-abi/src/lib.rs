@@ -15,7 +15,7 @@ use core::ffi::c_char;
 pub const RT_MAGIC: u64 = u64::from_le_bytes(*b"RUSTRT\0\0");
 
 /// The ABI version this crate describes. See the version history in SPEC.md.
-pub const RT_ABI_VERSION: u32 = 1;
+pub const RT_ABI_VERSION: u32 = 2;
 
 /// The name of the runtime's one entry point, imported by every crate.
 pub const RT_START_SYMBOL: &str = "rt_start";
@@ -48,6 +48,8 @@ impl ExitStatus {
     pub const MEMORY_BUDGET: i32 = 92;
     /// Every proc is blocked and none can run again.
     pub const DEADLOCK: i32 = 93;
+    /// A proc failed: it used more ticks than its tick budget.
+    pub const TICK_BUDGET: i32 = 94;
 }
 
 /// Stack and proc constants of the reference model (SPEC.md, "Segments").
@@ -68,7 +70,36 @@ impl StackModel {
     pub const PROC_CHARGE: u64 = 256;
     /// Bytes charged per queued message on top of its length.
     pub const MESSAGE_OVERHEAD: u64 = 32;
+    /// Bytes charged per vec on top of its size (its header).
+    pub const VEC_HEADER: u64 = 32;
+    /// Ticks a proc may run before it yields at its next yield point.
+    pub const TIME_SLICE: u64 = 1000;
 }
+
+/// A copy-on-write, reference-counted byte vector (seed lines 32–38). Crates
+/// read its fields and its first `live` bytes; they change it only through
+/// the table.
+#[repr(C)]
+pub struct RtVec {
+    /// References to this vec: procs' and queued messages'. Atomic.
+    pub refs: core::sync::atomic::AtomicU64,
+    /// Capacity: bytes of `slots`.
+    pub size: u64,
+    /// Bytes in live use, from the start of `slots`.
+    pub live: u64,
+    /// Bytes ever initialised (written), from the start: `live <= init <= size`.
+    pub init: u64,
+    /// `size` bytes follow.
+    pub slots: [u8; 0],
+}
+
+/// `vec_write` results: written in place, after a copy-on-write copy, or
+/// after the vec grew into a bigger one.
+pub const RT_VEC_IN_PLACE: i32 = 0;
+pub const RT_VEC_COPIED: i32 = 1;
+pub const RT_VEC_GROWN: i32 = 2;
+/// `vec_write`: the offset is past `live` (vecs have no holes).
+pub const RT_VEC_BAD_OFFSET: i32 = -4;
 
 /// A frame descriptor, as a compiler would emit next to a function: how many
 /// bytes of stack the function's frame needs, and its name.
@@ -129,7 +160,7 @@ pub struct SpawnArgs {
     pub env: *mut core::ffi::c_void,
     /// Bytes the proc may hold: its record, its stack segments, its queued messages.
     pub mem_budget: u64,
-    /// Ticks the proc may use (counted from ABI version 2; 0 = no limit).
+    /// Ticks the proc may use (0: no limit).
     pub tick_budget: u64,
 }
 
@@ -143,6 +174,11 @@ pub struct ProcInfo {
     pub curr_mem: u64,
     /// Messages waiting in the proc's queue.
     pub queued: u64,
+    /// Ticks used since the proc started, and its budget (0: none).
+    pub curr_ticks: u64,
+    pub tick_budget: u64,
+    /// Copy-on-write copies this proc's writes caused.
+    pub vec_copies: u64,
 }
 
 /// `send`, `join`: the target proc does not exist or has ended.
@@ -205,6 +241,23 @@ pub struct RtTable {
     pub receive: unsafe extern "C" fn(buf: *mut u8, cap: usize, sender: *mut u32) -> usize,
     /// Describes the calling proc's memory.
     pub proc_info: unsafe extern "C" fn(out: *mut ProcInfo),
+    // ---- version 2: vecs, budgets, ticks ----
+    /// A new vec of `capacity` bytes, `live` 0, one reference (the caller's).
+    pub vec_alloc: unsafe extern "C" fn(capacity: u64) -> *mut RtVec,
+    /// One more reference to `v`, held by the caller; returns `v`. No copy.
+    pub vec_share: unsafe extern "C" fn(v: *mut RtVec) -> *mut RtVec,
+    /// Drops one of the caller's references; frees the vec at 0.
+    pub vec_release: unsafe extern "C" fn(v: *mut RtVec),
+    /// Writes `len` bytes at `offset` (at most `live`) of `*v`, copying it
+    /// first when shared, growing it when full; `*v` may change.
+    pub vec_write: unsafe extern "C" fn(v: *mut *mut RtVec, offset: u64, bytes: *const u8, len: usize) -> i32,
+    /// Queues a message carrying one more reference to `v` for proc `to`.
+    pub send_vec: unsafe extern "C" fn(to: u32, v: *mut RtVec) -> i32,
+    /// Waits for the next message; returns the vec it carries (its
+    /// reference now the caller's), or null when it carried bytes.
+    pub receive_vec: unsafe extern "C" fn(sender: *mut u32) -> *mut RtVec,
+    /// Counts `n` ticks: a yield point (see SPEC.md, "Ticks").
+    pub tick: unsafe extern "C" fn(n: u64),
 }
 
 // SAFETY: a table is immutable once published to a crate (SPEC.md), and the
