@@ -47,6 +47,9 @@ pub struct Platform {
     pub host_link_args: Vec<String>,
     /// Arguments that build a runtime written in C into a library.
     pub c_runtime_args: Vec<String>,
+    /// Extra rustc flags for everything built for this platform.
+    #[serde(default)]
+    pub rustflags: Vec<String>,
     /// Environment for every run under this platform's runner.
     #[serde(default)]
     pub runner_env: BTreeMap<String, String>,

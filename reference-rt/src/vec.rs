@@ -49,13 +49,7 @@ fn new_vec(capacity: u64) -> *mut RtVec {
     unsafe {
         (block as *mut VecPrefix).write(VecPrefix { owner: (*p).id, _pad: [0; 3] });
         let v = block.add(PREFIX) as *mut RtVec;
-        v.write(RtVec {
-            refs: core::sync::atomic::AtomicU64::new(1),
-            size: capacity,
-            live: 0,
-            init: 0,
-            slots: [],
-        });
+        v.write(RtVec { refs: core::sync::atomic::AtomicU64::new(1), size: capacity, live: 0, init: 0, slots: [] });
         hold(p, v);
         v
     }

@@ -53,6 +53,8 @@ pub fn build_platform(sh: &Shell, platform: &Platform) -> anyhow::Result<Built> 
     // Cargo links the runtime (a cdylib) with the platform's C compiler.
     let linker_var = format!("CARGO_TARGET_{}_LINKER", triple.to_uppercase().replace('-', "_"));
     let _linker = sh.push_env(&linker_var, &platform.cc);
+    let rustflags_var = format!("CARGO_TARGET_{}_RUSTFLAGS", triple.to_uppercase().replace('-', "_"));
+    let _rustflags = sh.push_env(&rustflags_var, platform.rustflags.join(" "));
     let packages: Vec<String> = std::iter::once("reference-rt".to_owned())
         .chain(crates.iter().cloned())
         .flat_map(|c| ["-p".to_owned(), c])

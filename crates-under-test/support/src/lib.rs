@@ -20,7 +20,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 
 pub use rt_abi as abi;
 use rt_abi::{
-    BacktraceEntry, ExitStatus, FrameDesc, FrameFn, ProcInfo, RT_ABI_VERSION, RT_MAGIC, RT_TABLE_SIZE, RtTable,
+    BacktraceEntry, ExitStatus, FrameDesc, FrameFn, ProcInfo, RT_ABI_VERSION, RT_MAGIC, RT_TABLE_SIZE, RtTable, RtVec,
     SpawnArgs, StackInfo,
 };
 
@@ -122,6 +122,45 @@ macro_rules! frame_desc {
     };
 }
 
+/// A reference to a vec that the calling proc holds (one of its `refs`).
+/// Only the runtime makes them, so the pointer inside is a live vec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct VecRef(*mut RtVec);
+
+impl VecRef {
+    /// The vec's header.
+    ///
+    /// # Safety
+    /// The calling proc still holds this reference.
+    pub unsafe fn get(&self) -> &RtVec {
+        // SAFETY: caller's promise.
+        unsafe { &*self.0 }
+    }
+
+    /// The vec's live bytes.
+    ///
+    /// # Safety
+    /// The calling proc still holds this reference, and does not write the
+    /// vec while the slice is alive.
+    pub unsafe fn bytes(&self) -> &[u8] {
+        // SAFETY: caller's promise; the first `live` bytes of `slots` are initialised.
+        unsafe { core::slice::from_raw_parts((*self.0).slots.as_ptr(), (*self.0).live as usize) }
+    }
+
+    /// The vec's reference count.
+    ///
+    /// # Safety
+    /// The calling proc still holds this reference.
+    pub unsafe fn refs(&self) -> u64 {
+        // SAFETY: caller's promise.
+        unsafe { (*self.0).refs.load(Ordering::Relaxed) }
+    }
+
+    pub fn is_null(&self) -> bool {
+        self.0.is_null()
+    }
+}
+
 /// The name in a frame descriptor.
 ///
 /// # Safety
@@ -159,7 +198,19 @@ impl Rt {
 
     /// Starts a proc running `entry(arg)` in a frame described by `desc`.
     pub fn spawn(&self, desc: &'static FrameDesc, entry: FrameFn, arg: u64, mem_budget: u64) -> u32 {
-        let args = SpawnArgs { entry_desc: desc, entry, arg, env: core::ptr::null_mut(), mem_budget, tick_budget: 0 };
+        self.spawn_with_ticks(desc, entry, arg, mem_budget, 0)
+    }
+
+    /// `spawn`, with a tick budget (0: none).
+    pub fn spawn_with_ticks(
+        &self,
+        desc: &'static FrameDesc,
+        entry: FrameFn,
+        arg: u64,
+        mem_budget: u64,
+        tick_budget: u64,
+    ) -> u32 {
+        let args = SpawnArgs { entry_desc: desc, entry, arg, env: core::ptr::null_mut(), mem_budget, tick_budget };
         // SAFETY: the arguments are valid for the call.
         unsafe { (self.table.spawn)(&args) }
     }
@@ -213,6 +264,48 @@ impl Rt {
         // SAFETY: `buf` is writable for its length; `sender` is writable.
         let len = unsafe { (self.table.receive)(buf.as_mut_ptr(), buf.len(), &mut sender) };
         (len, sender)
+    }
+
+    /// A new vec of `capacity` bytes, held by the calling proc.
+    pub fn vec_alloc(&self, capacity: u64) -> VecRef {
+        // SAFETY: no pointers.
+        VecRef(unsafe { (self.table.vec_alloc)(capacity) })
+    }
+
+    /// One more reference to `v` for the calling proc.
+    pub fn vec_share(&self, v: VecRef) -> VecRef {
+        // SAFETY: a `VecRef` is a vec the proc holds.
+        VecRef(unsafe { (self.table.vec_share)(v.0) })
+    }
+
+    pub fn vec_release(&self, v: VecRef) {
+        // SAFETY: a `VecRef` is a vec the proc holds.
+        unsafe { (self.table.vec_release)(v.0) }
+    }
+
+    /// Writes `bytes` at `offset` of `*v` (which may change); an `RT_VEC_*` result.
+    pub fn vec_write(&self, v: &mut VecRef, offset: u64, bytes: &[u8]) -> i32 {
+        // SAFETY: a `VecRef` is a vec the proc holds; `bytes` is readable.
+        unsafe { (self.table.vec_write)(&mut v.0, offset, bytes.as_ptr(), bytes.len()) }
+    }
+
+    pub fn send_vec(&self, to: u32, v: VecRef) -> i32 {
+        // SAFETY: a `VecRef` is a vec the proc holds.
+        unsafe { (self.table.send_vec)(to, v.0) }
+    }
+
+    /// Waits for a message; the vec it carries (null for bytes) and its sender.
+    pub fn receive_vec(&self) -> (VecRef, u32) {
+        let mut sender = 0;
+        // SAFETY: `sender` is writable.
+        let v = unsafe { (self.table.receive_vec)(&mut sender) };
+        (VecRef(v), sender)
+    }
+
+    /// Counts `n` ticks: a yield point.
+    pub fn tick(&self, n: u64) {
+        // SAFETY: no pointers.
+        unsafe { (self.table.tick)(n) }
     }
 
     pub fn proc_info(&self) -> ProcInfo {
