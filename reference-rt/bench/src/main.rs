@@ -135,6 +135,8 @@ fn run_all() -> Vec<Row> {
     in_proc(bench_frames);
     in_proc(bench_yield);
     in_proc(bench_messages);
+    in_proc(bench_vecs);
+    in_proc(bench_ticks);
     bench_spawn();
     bench_idle_memory();
     // SAFETY: one thread; every proc above has ended.
@@ -230,6 +232,116 @@ unsafe extern "C" fn bench_messages(_: u64) -> u64 {
         baseline: "crossbeam-channel send + recv",
         baseline_ns_per_op: theirs,
         goal: "<= 1",
+        note: String::new(),
+    });
+    0
+}
+
+unsafe extern "C" fn bench_vecs(_: u64) -> u64 {
+    const N: u64 = 1_000_000;
+    let t = table();
+    // SAFETY: the table's vec services on vecs this proc holds.
+    unsafe {
+        let v = (t.vec_alloc)(64);
+        let ours = time_per_op(N, |_| {
+            let share = (t.vec_share)(black_box(v));
+            (t.vec_release)(share);
+        });
+        let arc = std::sync::Arc::new([0u8; 64]);
+        let theirs = time_per_op(N, |_| {
+            drop(black_box(std::sync::Arc::clone(&arc)));
+        });
+        push(Row {
+            name: "vec share (+ release)",
+            ns_per_op: ours,
+            baseline: "Arc::clone (+ drop)",
+            baseline_ns_per_op: theirs,
+            goal: "<= 1.5",
+            note: String::new(),
+        });
+
+        const BIG: usize = 64 * 1024;
+        let mut big = (t.vec_alloc)(BIG as u64);
+        (t.vec_write)(&mut big, 0, vec![1u8; BIG].as_ptr(), BIG);
+        let ours = time_per_op(20_000, |i| {
+            let mut share = (t.vec_share)(big);
+            (t.vec_write)(&mut share, 0, [i as u8].as_ptr(), 1);
+            (t.vec_release)(share);
+        });
+        let src = vec![1u8; BIG];
+        let mut dst = vec![0u8; BIG];
+        let theirs = time_per_op(20_000, |_| {
+            std::ptr::copy_nonoverlapping(black_box(src.as_ptr()), dst.as_mut_ptr(), BIG);
+            black_box(&mut dst);
+        });
+        push(Row {
+            name: "first write after share (64 KiB vec)",
+            ns_per_op: ours,
+            baseline: "memcpy of 64 KiB",
+            baseline_ns_per_op: theirs,
+            goal: "<= 1.2",
+            note: "ours includes allocating, charging and freeing the copy".to_owned(),
+        });
+
+        let ours = time_per_op(N, |_| {
+            let v = (t.vec_alloc)(black_box(64));
+            (t.vec_release)(v);
+        });
+        let theirs = time_per_op(N, |_| {
+            drop(black_box(Box::new([0u8; 64])));
+        });
+        push(Row {
+            name: "accounted allocation of 64 bytes (+ free) through the table",
+            ns_per_op: ours,
+            baseline: "the system allocator, unaccounted (Box of 64 bytes)",
+            baseline_ns_per_op: theirs,
+            goal: "<= 2",
+            note: String::new(),
+        });
+        (t.vec_release)(v);
+        (t.vec_release)(big);
+    }
+    0
+}
+
+unsafe extern "C" fn bench_ticks(_: u64) -> u64 {
+    const N: u64 = 20_000_000;
+    let t = table();
+    let work = |i: u64, acc: u64| acc.wrapping_mul(31).wrapping_add(i);
+    let plain = time_per_op(N, |i| {
+        black_box(work(i, black_box(i)));
+    });
+    // A compiler's placement: count back-edges in a register, hand them to
+    // the runtime every 64 iterations (exact counts, 1/64 of the calls).
+    let mut pending = 0;
+    // SAFETY: the table's tick.
+    let batched = time_per_op(N, |i| {
+        black_box(work(i, black_box(i)));
+        pending += 1;
+        if pending == 64 {
+            unsafe { (t.tick)(64) };
+            pending = 0;
+        }
+    });
+    // SAFETY: the table's tick.
+    let every = time_per_op(N / 4, |i| {
+        black_box(work(i, black_box(i)));
+        unsafe { (t.tick)(1) };
+    });
+    push(Row {
+        name: "tick counting in a hot loop (batched by 64)",
+        ns_per_op: batched,
+        baseline: "the same loop without ticks",
+        baseline_ns_per_op: plain,
+        goal: "<= 1.25",
+        note: String::new(),
+    });
+    push(Row {
+        name: "tick counting in a hot loop (a table call per iteration)",
+        ns_per_op: every,
+        baseline: "the same loop without ticks",
+        baseline_ns_per_op: plain,
+        goal: "<= 1.25",
         note: String::new(),
     });
     0
