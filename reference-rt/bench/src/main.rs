@@ -314,18 +314,18 @@ unsafe extern "C" fn bench_ticks(_: u64) -> u64 {
     // A compiler's placement: count back-edges in a register, hand them to
     // the runtime every 64 iterations (exact counts, 1/64 of the calls).
     let mut pending = 0;
-    // SAFETY: the table's tick.
     let batched = time_per_op(N, |i| {
         black_box(work(i, black_box(i)));
         pending += 1;
         if pending == 64 {
+            // SAFETY: the table's tick.
             unsafe { (t.tick)(64) };
             pending = 0;
         }
     });
-    // SAFETY: the table's tick.
     let every = time_per_op(N / 4, |i| {
         black_box(work(i, black_box(i)));
+        // SAFETY: the table's tick.
         unsafe { (t.tick)(1) };
     });
     push(Row {
