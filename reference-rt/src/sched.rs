@@ -14,8 +14,6 @@
 //! allocator, the OS) runs through `on_big_stack`, on the scheduler's stack
 //! below the point where the scheduler is suspended.
 
-extern crate alloc;
-
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
 use alloc::vec::Vec;
@@ -386,13 +384,13 @@ pub unsafe fn charge_current(bytes: u64, what: fmt::Arguments) {
     let p = rt().current;
     // SAFETY: caller's promise.
     unsafe {
-        if (*p).curr_mem + bytes > (*p).mem_budget {
+        if (*p).curr_mem.saturating_add(bytes) > (*p).mem_budget {
             fail_current(
                 ExitStatus::MEMORY_BUDGET,
                 format_args!(
                     "memory budget: {what} costs {bytes} bytes, which would bring the proc to {} of its {}-byte \
                      memory budget",
-                    (*p).curr_mem + bytes,
+                    (*p).curr_mem.saturating_add(bytes),
                     (*p).mem_budget
                 ),
             );

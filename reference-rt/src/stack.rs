@@ -63,14 +63,16 @@ pub struct FrameRecord {
 const _: () = assert!(size_of::<FrameRecord>() as u64 == StackModel::FRAME_RECORD);
 
 /// The bytes a frame of declared size `size` takes in a segment.
+/// Saturates: an absurd declared size asks for an impossible frame (which
+/// fails the proc) rather than wrapping to a small one.
 pub fn frame_bytes(size: u64) -> u64 {
-    align16(size) + StackModel::FRAME_RECORD + StackModel::CALL_RESERVE
+    align16(size).saturating_add(StackModel::FRAME_RECORD + StackModel::CALL_RESERVE)
 }
 
 /// The size of the segment that follows one of `prev_size` bytes for a frame
 /// of `frame` bytes: double, or the frame's size when that is larger.
 pub fn next_segment_size(prev_size: u64, frame: u64) -> u64 {
-    (2 * prev_size).max(align16(frame))
+    prev_size.saturating_mul(2).max(align16(frame))
 }
 
 fn align16(n: u64) -> u64 {
@@ -89,7 +91,9 @@ pub unsafe fn top(seg: *const Segment) -> usize {
 /// Allocates a segment of `size` bytes after `prev` (null for a first one).
 /// The caller has charged it to the proc. Runs on a big stack.
 pub fn allocate(prev: *mut Segment, size: u64) -> *mut Segment {
-    let total = (StackModel::SEGMENT_HEADER + size) as usize;
+    let Some(total) = StackModel::SEGMENT_HEADER.checked_add(size).and_then(|t| usize::try_from(t).ok()) else {
+        sched::fatal(format_args!("a {size}-byte stack segment cannot exist"));
+    };
     let seg = crate::os::alloc(total) as *mut Segment;
     if seg.is_null() {
         sched::fatal(format_args!("out of memory allocating a {size}-byte stack segment"));
@@ -163,7 +167,7 @@ pub unsafe fn enter_frame(p: *mut Proc, desc: *const FrameDesc, f: FrameFn, arg:
         sched::tick_point(p, 1);
         let need = frame_bytes((*desc).size);
         let mut seg = (*p).seg;
-        if (*seg).live + need > (*seg).size {
+        if (*seg).live.saturating_add(need) > (*seg).size {
             seg = next_segment(p, desc, need);
         }
         let frame_top = top(seg) - (*seg).live as usize;
@@ -218,15 +222,15 @@ fn grow(p: *mut Proc, desc: *const FrameDesc, need: u64) {
             (*p).curr_mem -= bytes;
         }
         let size = next_segment_size((*cur).size, need);
-        let charge = StackModel::SEGMENT_HEADER + size;
-        if (*p).curr_mem + charge > (*p).mem_budget {
+        let charge = StackModel::SEGMENT_HEADER.saturating_add(size);
+        if (*p).curr_mem.saturating_add(charge) > (*p).mem_budget {
             let name = CStr::from_ptr((*desc).name).to_str().unwrap_or("?");
             sched::fail_current(
                 ExitStatus::STACK_LIMIT,
                 format_args!(
                     "stack limit: frame `{name}` needs {need} bytes, and a new {size}-byte segment would bring \
                      the proc to {} of its {}-byte memory budget",
-                    (*p).curr_mem + charge,
+                    (*p).curr_mem.saturating_add(charge),
                     (*p).mem_budget
                 ),
             );

@@ -32,7 +32,7 @@ const PREFIX: usize = size_of::<VecPrefix>();
 const _: () = assert!(size_of::<RtVec>() as u64 == StackModel::VEC_HEADER);
 
 fn charge_of(size: u64) -> u64 {
-    StackModel::VEC_HEADER + size
+    StackModel::VEC_HEADER.saturating_add(size)
 }
 
 /// Allocates a vec of `capacity` bytes for the running proc, charged to it
@@ -41,7 +41,10 @@ fn new_vec(capacity: u64) -> *mut RtVec {
     let p = sched::current();
     // SAFETY: a proc is running.
     unsafe { sched::charge_current(charge_of(capacity), format_args!("a vec of {capacity} bytes")) };
-    let block = crate::os::alloc(PREFIX + charge_of(capacity) as usize);
+    let Some(bytes) = usize::try_from(charge_of(capacity)).ok().and_then(|n| n.checked_add(PREFIX)) else {
+        sched::fatal(format_args!("a vec of {capacity} bytes cannot exist"));
+    };
+    let block = crate::os::alloc(bytes);
     if block.is_null() {
         sched::fatal(format_args!("out of memory allocating a vec of {capacity} bytes"));
     }
@@ -159,11 +162,13 @@ pub unsafe extern "C" fn vec_write(pv: *mut *mut RtVec, offset: u64, bytes: *con
         if offset > (*v).live {
             return RT_VEC_BAD_OFFSET;
         }
-        let end = offset + len as u64;
+        let Some(end) = offset.checked_add(len as u64) else {
+            return RT_VEC_BAD_OFFSET;
+        };
         let shared = (*v).refs.load(Ordering::Acquire) > 1;
         let mut result = RT_VEC_IN_PLACE;
         if shared || end > (*v).size {
-            let capacity = if end > (*v).size { (2 * (*v).size).max(end) } else { (*v).size };
+            let capacity = if end > (*v).size { (*v).size.saturating_mul(2).max(end) } else { (*v).size };
             let old = v;
             sched::on_big_stack(|| {
                 let new = new_vec(capacity);
