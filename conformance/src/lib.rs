@@ -13,6 +13,7 @@ pub mod golden;
 pub mod outcome;
 pub mod plan;
 pub mod platform;
+pub mod preflight;
 pub mod report;
 pub mod run;
 

@@ -13,13 +13,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use anyhow::Context;
-use conformance::artifact;
 use conformance::case::{Case, Start};
 use conformance::golden::{self, Verdict};
 use conformance::outcome::{self, Outcome, Termination};
 use conformance::plan::{PLAN_ENV, Plan, PlatformRun};
 use conformance::report::{CaseResult, Report, RunnerInfo, RuntimeInfo};
 use conformance::run::run_with_limit;
+use conformance::{artifact, preflight};
 use libtest_mimic::{Arguments, Failed, Trial};
 use sha2::{Digest, Sha256};
 
@@ -54,21 +54,31 @@ fn run(args: Arguments) -> anyhow::Result<i32> {
 
     let mut contexts = Vec::new();
     let mut trials = Vec::new();
+    let mut refused = false;
     for platform_run in &plan.runs {
         prepare_work_dir(platform_run)?;
         let context =
             Arc::new(PlatformContext { run: platform_run.clone(), bless: plan.bless, results: Mutex::new(Vec::new()) });
-        for case in &cases {
-            trials.extend(trials_for(&context, case)?);
+        let refusal = preflight(platform_run)?;
+        if let Some(why) = &refusal {
+            eprintln!(
+                "conformance: {}: nothing runs against runtime `{}`: {why}",
+                platform_run.platform.name, platform_run.runtime_name
+            );
+            refused = true;
+        } else {
+            for case in &cases {
+                trials.extend(trials_for(&context, case)?);
+            }
         }
-        contexts.push(context);
+        contexts.push((context, refusal));
     }
 
     let conclusion = libtest_mimic::run(&args, trials);
 
-    for context in &contexts {
+    for (context, refusal) in &contexts {
         let mut cases = std::mem::take(&mut *context.results.lock().unwrap());
-        if cases.is_empty() {
+        if cases.is_empty() && refusal.is_none() {
             continue; // every trial of this platform was filtered out
         }
         cases.sort_by(|a, b| a.name.cmp(&b.name));
@@ -84,13 +94,40 @@ fn run(args: Arguments) -> anyhow::Result<i32> {
             triple: run.platform.triple.clone(),
             runner: RunnerInfo { command: run.platform.runner.clone(), version: runner_version(run) },
             started_at: started_at.clone(),
+            refused: refusal.clone(),
             cases,
         };
         let dir = plan.results_dir.join(&run.runtime_name).join(&run.platform.name);
         report.write(&dir)?;
         eprintln!("conformance: wrote {}", dir.join("report.json").display());
     }
-    Ok(if conclusion.has_failed() { 101 } else { 0 })
+    Ok(if conclusion.has_failed() || refused { 101 } else { 0 })
+}
+
+/// Why the runtime cannot be tested on this platform at all, or `None`.
+fn preflight(run: &PlatformRun) -> anyhow::Result<Option<String>> {
+    let data = std::fs::read(&run.runtime_path)
+        .with_context(|| format!("cannot read the runtime under test {}", run.runtime_path.display()))?;
+    if let Err(why) = preflight::check_library(&data, &run.platform) {
+        return Ok(Some(format!("{} is not a runtime library for this platform: {why}", run.runtime_path.display())));
+    }
+    // The handshake crate reports the table's version, or refuses it and says which.
+    let crate_file = run.work_dir.join(format!("handshake{}", run.platform.exe_suffix));
+    let mut argv = run.platform.runner.clone();
+    argv.push(crate_file.display().to_string());
+    let mut command = Command::new(&argv[0]);
+    command.args(&argv[1..]).current_dir(&run.work_dir);
+    command.envs(run.env.iter().map(|(k, v)| (k, v))).envs(&run.platform.runner_env);
+    let captured = run_with_limit(command, Duration::from_secs(30), &run.work_dir.join(".out/preflight"))?;
+    let observed = outcome::observe(&captured, run.platform.wine);
+    match preflight::claimed_version(&observed.stdout) {
+        Some(version) if version != rt_abi::RT_ABI_VERSION => Ok(Some(format!(
+            "it implements ABI version {version}; this suite checks ABI version {} (SPEC.md)",
+            rt_abi::RT_ABI_VERSION
+        ))),
+        // Crashes, hangs and other misbehaviour are the cases' to report.
+        _ => Ok(None),
+    }
 }
 
 /// Copies the runtime under test (under the platform's runtime file name),

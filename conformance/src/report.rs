@@ -19,6 +19,10 @@ pub struct Report {
     pub runner: RunnerInfo,
     /// RFC 3339, UTC.
     pub started_at: String,
+    /// Why nothing ran on this platform, when the runtime was refused before
+    /// any case (not a library, wrong architecture, another ABI version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refused: Option<String>,
     pub cases: Vec<CaseResult>,
 }
 

@@ -173,6 +173,7 @@ fn junit_escapes_and_counts() {
         triple: "x86_64-unknown-linux-gnu".into(),
         runner: RunnerInfo { command: vec![], version: String::new() },
         started_at: "2024-01-01T00:00:00Z".into(),
+        refused: None,
         cases: vec![
             case_result("linux-x86_64/pass", Outcome::Pass, 1500, ""),
             case_result("linux-x86_64/fail", Outcome::Fail, 20, "a <b> & \"c\""),
@@ -307,4 +308,32 @@ fn run_kills_the_process_group_at_the_time_limit() {
 fn run_reports_a_signal() {
     let captured = run_sh("kill -SEGV $$", Duration::from_secs(10));
     assert_eq!(captured.ended, Ended::Signalled(11));
+}
+
+#[test]
+fn preflight_reads_the_claimed_abi_version() {
+    use crate::preflight::claimed_version;
+    assert_eq!(claimed_version("handshake: entered through the table\nmagic ok: true\nabi version: 2\n"), Some(2));
+    assert_eq!(
+        claimed_version("crate refuses the runtime's table: it has ABI version 7 and size 40, this crate needs …"),
+        Some(7)
+    );
+    assert_eq!(claimed_version(""), None);
+}
+
+#[test]
+fn preflight_refuses_what_is_not_a_runtime_library() {
+    let platform = crate::platform::Platform::load(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../platforms/linux-x86_64.toml"),
+    )
+    .unwrap();
+    let not_binary = crate::preflight::check_library(b"#!/bin/sh\n", &platform).unwrap_err();
+    assert!(not_binary.contains("not a library"), "{not_binary}");
+    // This test binary is an x86_64 ELF without `rt_start`.
+    let exe = std::fs::read(std::env::current_exe().unwrap()).unwrap();
+    let no_start = crate::preflight::check_library(&exe, &platform).unwrap_err();
+    assert!(no_start.contains("does not export `rt_start`"), "{no_start}");
+    let aarch64 = crate::platform::Platform { arch: "aarch64".into(), ..platform };
+    let wrong_arch = crate::preflight::check_library(&exe, &aarch64).unwrap_err();
+    assert!(wrong_arch.contains("needs Elf for Aarch64"), "{wrong_arch}");
 }

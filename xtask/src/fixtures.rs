@@ -15,6 +15,16 @@
 //! outcome = "crash"        # (an entry under `fails` takes precedence)
 //! message = "crashed: "
 //! ```
+//!
+//! or, for a runtime the suite must refuse before running anything (not a
+//! library, no `rt_start`, another ABI version), a phrase of the refusal:
+//!
+//! ```toml
+//! refused = "does not export `rt_start`"
+//! ```
+//!
+//! The runtime is `runtime.c`, built for each platform, or `runtime.bin`,
+//! copied as it is.
 
 use std::collections::BTreeMap;
 
@@ -41,6 +51,7 @@ struct Expect {
     #[serde(default)]
     fails: BTreeMap<String, ExpectedFailure>,
     every_exec_case: Option<ExpectedFailure>,
+    refused: Option<String>,
 }
 
 #[derive(Clone, Deserialize)]
@@ -76,12 +87,13 @@ impl Fixtures {
             }
             let out_dir = root.join("target/conformance/fixtures").join(name);
             for built in &builds {
-                build::build_c_runtime(
-                    sh,
-                    &built.platform,
-                    &dir.join("runtime.c"),
-                    &out_dir.join(&built.platform.name),
-                )?;
+                let platform_dir = out_dir.join(&built.platform.name);
+                if dir.join("runtime.bin").is_file() {
+                    std::fs::create_dir_all(&platform_dir)?;
+                    std::fs::copy(dir.join("runtime.bin"), platform_dir.join(&built.platform.runtime_file))?;
+                } else {
+                    build::build_c_runtime(sh, &built.platform, &dir.join("runtime.c"), &platform_dir)?;
+                }
             }
             let runtime_name = format!("fixture-{name}");
             let runtime = RuntimeUnderTest::from_dir(&runtime_name, &out_dir);
@@ -115,6 +127,22 @@ impl Fixtures {
 /// What differs between a fixture's report and its expectations.
 fn compare(fixture: &str, platform: &str, report: &Report, expect: &Expect) -> Vec<String> {
     let mut problems = Vec::new();
+    match (&expect.refused, &report.refused) {
+        (Some(phrase), Some(why)) if why.contains(phrase.as_str()) => return problems,
+        (Some(phrase), Some(why)) => {
+            problems.push(format!("{fixture}: {platform}: the refusal lacks \"{phrase}\": {why}"));
+            return problems;
+        }
+        (Some(phrase), None) => {
+            problems.push(format!("{fixture}: {platform}: should be refused (\"{phrase}\") but the cases ran"));
+            return problems;
+        }
+        (None, Some(why)) => {
+            problems.push(format!("{fixture}: {platform}: refused unexpectedly: {why}"));
+            return problems;
+        }
+        (None, None) => {}
+    }
     for case in expect.fails.keys() {
         let trial = format!("{platform}/{case}");
         if !report.cases.iter().any(|c| c.name == trial) {
