@@ -7,6 +7,7 @@
 //! start = "exec"             # exec | host | artifacts
 //! host_args = []             # with start = "host": arguments for the host
 //! timeout_seconds = 30
+//! needs = ["procs"]          # capabilities it needs (see expectations.rs)
 //! [platform_goldens]         # exceptions: platform = "reason", with expected.<platform>.txt
 //! ```
 
@@ -41,6 +42,8 @@ struct CaseFile {
     timeout_seconds: u64,
     #[serde(default)]
     platform_goldens: BTreeMap<String, String>,
+    #[serde(default)]
+    needs: Vec<String>,
 }
 
 fn default_timeout() -> u64 {
@@ -60,6 +63,8 @@ pub struct Case {
     pub timeout_seconds: u64,
     /// Platforms whose golden differs, each with its reason.
     pub platform_goldens: BTreeMap<String, String>,
+    /// Capabilities the case needs; a runtime without them gets `unsupported`.
+    pub needs: Vec<String>,
 }
 
 impl Case {
@@ -78,6 +83,11 @@ impl Case {
         if parsed.start != Start::Host && !parsed.host_args.is_empty() {
             bail!("case `{name}`: `host_args` is only for start = \"host\"");
         }
+        for need in &parsed.needs {
+            if !crate::expectations::CAPABILITIES.contains(&need.as_str()) {
+                bail!("case `{name}`: unknown capability `{need}` in `needs`");
+            }
+        }
         for (platform, reason) in &parsed.platform_goldens {
             if reason.trim().is_empty() {
                 bail!("case `{name}`: the platform golden for `{platform}` needs a reason");
@@ -92,6 +102,7 @@ impl Case {
             host_args: parsed.host_args,
             timeout_seconds: parsed.timeout_seconds,
             platform_goldens: parsed.platform_goldens,
+            needs: parsed.needs,
         })
     }
 

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use conformance::case::{Case, Start};
+use conformance::expectations::Expectations;
 use conformance::golden::{self, Verdict};
 use conformance::outcome::{self, Outcome, Termination};
 use conformance::plan::{PLAN_ENV, Plan, PlatformRun};
@@ -42,6 +43,7 @@ fn main() {
 struct PlatformContext {
     run: PlatformRun,
     bless: bool,
+    expectations: Arc<Expectations>,
     results: Mutex<Vec<CaseResult>>,
 }
 
@@ -50,6 +52,19 @@ fn run(args: Arguments) -> anyhow::Result<i32> {
         .with_context(|| format!("{PLAN_ENV} is not set: run the suite with `cargo xtask test`"))?;
     let plan = Plan::read(Path::new(&plan_path))?;
     let cases = Case::load_all(&plan.cases_dir)?;
+    let platforms: Vec<String> = plan.runs.iter().map(|r| r.platform.name.clone()).collect();
+    let expectations = Arc::new(match &plan.expectations {
+        Some(path) => Expectations::load(path, &cases, &platforms)?,
+        None => Expectations::strict(),
+    });
+    if expectations.spec_version != rt_abi::RT_ABI_VERSION {
+        anyhow::bail!(
+            "the runtime's expectations declare ABI version {}; this suite checks ABI version {} (SPEC.md): \
+             nothing was run",
+            expectations.spec_version,
+            rt_abi::RT_ABI_VERSION
+        );
+    }
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
 
     let mut contexts = Vec::new();
@@ -57,8 +72,12 @@ fn run(args: Arguments) -> anyhow::Result<i32> {
     let mut refused = false;
     for platform_run in &plan.runs {
         prepare_work_dir(platform_run)?;
-        let context =
-            Arc::new(PlatformContext { run: platform_run.clone(), bless: plan.bless, results: Mutex::new(Vec::new()) });
+        let context = Arc::new(PlatformContext {
+            run: platform_run.clone(),
+            bless: plan.bless,
+            expectations: expectations.clone(),
+            results: Mutex::new(Vec::new()),
+        });
         let refusal = preflight(platform_run)?;
         if let Some(why) = &refusal {
             eprintln!(
@@ -173,33 +192,55 @@ fn trials_for(context: &Arc<PlatformContext>, case: &Case) -> anyhow::Result<Vec
             let name = format!("{platform}/{}/{crate_name}", case.name);
             let (context, case) = (context.clone(), case.clone());
             trials.push(Trial::test(name.clone(), move || {
-                record(&context, &name, || check_artifact(&context, &case, &crate_name))
+                record(&context, &case, &name, || check_artifact(&context, &case, &crate_name))
             }));
         }
         return Ok(trials);
     }
     let name = format!("{platform}/{}", case.name);
     let (context, case) = (context.clone(), case.clone());
-    Ok(vec![Trial::test(name.clone(), move || record(&context, &name, || run_case(&context, &case, &name)))])
+    Ok(vec![Trial::test(name.clone(), move || {
+        let missing = context.expectations.missing_capabilities(&case);
+        if !missing.is_empty() {
+            let why =
+                format!("needs {}, which runtime `{}` does not declare", missing.join(", "), context.run.runtime_name);
+            return record(&context, &case, &name, || Ok((Outcome::Unsupported, why, Duration::ZERO)));
+        }
+        record(&context, &case, &name, || run_case(&context, &case, &name))
+    })])
 }
 
 /// Runs one trial body and records its result for the report.
+/// A failure listed in the runtime's expectations becomes `xfail`; a listed
+/// case that passes becomes `xpass`.
 fn record(
     context: &PlatformContext,
+    case: &Case,
     name: &str,
     body: impl FnOnce() -> anyhow::Result<(Outcome, String, Duration)>,
 ) -> Result<(), Failed> {
-    let (outcome, message, duration) = body().unwrap_or_else(|e| (Outcome::Fail, format!("{e:#}"), Duration::ZERO));
+    let (mut outcome, mut message, duration) =
+        body().unwrap_or_else(|e| (Outcome::Fail, format!("{e:#}"), Duration::ZERO));
+    if let Some(reason) = context.expectations.expected_failure(&case.name, &context.run.platform.name) {
+        if outcome.is_runtime_failure() {
+            message = format!("expected failure ({reason}), as {}: {message}", outcome.as_str());
+            outcome = Outcome::Xfail;
+        } else if outcome == Outcome::Pass {
+            message =
+                format!("listed as an expected failure ({reason}) but it passed: remove it from the expectations");
+            outcome = Outcome::Xpass;
+        }
+    }
     context.results.lock().unwrap().push(CaseResult {
         name: name.to_owned(),
         outcome,
         duration_ms: duration.as_millis() as u64,
         message: message.clone(),
     });
-    match outcome {
-        Outcome::Pass | Outcome::Skip => Ok(()),
-        _ => Err(format!("{}: {message}", outcome.as_str()).into()),
+    if outcome.is_success() {
+        return Ok(());
     }
+    Err(format!("{}: {message}", outcome.as_str()).into())
 }
 
 /// What a person can do about a mismatch: for the reference runtime, bless
@@ -239,7 +280,11 @@ fn run_case(context: &PlatformContext, case: &Case, trial: &str) -> anyhow::Resu
     command.envs(run.env.iter().map(|(k, v)| (k, v))).envs(&platform.runner_env);
     let scratch = run.work_dir.join(".out").join(&case.name);
     let limit = Duration::from_secs(case.timeout_seconds);
-    let captured = run_with_limit(command, limit, &scratch)?;
+    let captured = match run_with_limit(command, limit, &scratch) {
+        Ok(captured) => captured,
+        // The runner or the binary cannot be started: the environment's fault.
+        Err(e) => return Ok((Outcome::Broken, format!("{e:#} (ran: {})", argv.join(" ")), Duration::ZERO)),
+    };
     let observed = outcome::observe(&captured, platform.wine);
     let context_line = format!("(ran: {})", argv.join(" "));
     let tail = |text: &str| last_lines(text, 20);
@@ -255,7 +300,8 @@ fn run_case(context: &PlatformContext, case: &Case, trial: &str) -> anyhow::Resu
         Termination::Crash(how) => (
             Outcome::Crash,
             format!(
-                "crashed: {how} {context_line}\nstdout:\n{}stderr:\n{}",
+                "crashed ({}): {how} {context_line}\nstdout:\n{}stderr:\n{}",
+                outcome::crash_kind(how),
                 tail(&observed.stdout),
                 tail(&observed.stderr)
             ),

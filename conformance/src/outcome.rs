@@ -12,9 +12,16 @@ use crate::run::{Captured, Ended};
 pub enum Outcome {
     Pass,
     Fail,
+    /// A failure the runtime's expectations list.
+    Xfail,
+    /// A listed failure that passed: an error, so lists get cleaned.
+    Xpass,
+    /// The case needs a capability the runtime does not declare.
+    Unsupported,
     Crash,
     Timeout,
-    Skip,
+    /// The environment, not the runtime: a runner missing, a binary it cannot start.
+    Broken,
 }
 
 impl Outcome {
@@ -22,10 +29,24 @@ impl Outcome {
         match self {
             Outcome::Pass => "pass",
             Outcome::Fail => "fail",
+            Outcome::Xfail => "xfail",
+            Outcome::Xpass => "xpass",
+            Outcome::Unsupported => "unsupported",
             Outcome::Crash => "crash",
             Outcome::Timeout => "timeout",
-            Outcome::Skip => "skip",
+            Outcome::Broken => "broken",
         }
+    }
+
+    /// Whether a run with this outcome stays green.
+    pub fn is_success(self) -> bool {
+        matches!(self, Outcome::Pass | Outcome::Xfail | Outcome::Unsupported)
+    }
+
+    /// Whether the runtime failed the case (as opposed to the environment,
+    /// or a pass).
+    pub fn is_runtime_failure(self) -> bool {
+        matches!(self, Outcome::Fail | Outcome::Crash | Outcome::Timeout)
     }
 }
 
@@ -93,6 +114,29 @@ fn is_runner_line(line: &str) -> bool {
 /// Text with CRLF turned into LF; invalid UTF-8 shown with replacement characters.
 pub fn normalise(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).replace("\r\n", "\n")
+}
+
+/// The kind of a crash, told apart the same way whatever reported it:
+/// native signals, QEMU's signals, Wine's exception names.
+pub fn crash_kind(how: &str) -> &'static str {
+    let how = how.to_ascii_lowercase();
+    if how.contains("stack overflow") {
+        "stack overflow"
+    } else if how.contains("sigsegv")
+        || how.contains("sigbus")
+        || how.contains("page fault")
+        || how.contains("access violation")
+    {
+        "segfault / access violation"
+    } else if how.contains("sigabrt") || how.contains("abort") {
+        "abort"
+    } else if how.contains("sigill") || how.contains("illegal instruction") {
+        "illegal instruction"
+    } else if how.contains("sigtrap") || how.contains("breakpoint") {
+        "trap"
+    } else {
+        "other"
+    }
 }
 
 pub fn signal_name(signal: i32) -> String {

@@ -20,6 +20,9 @@ pub struct Plan {
     pub results_dir: PathBuf,
     /// Rewrite goldens from what the runtime printed instead of comparing.
     pub bless: bool,
+    /// The runtime's expectations file; `None` holds it to everything.
+    #[serde(default)]
+    pub expectations: Option<PathBuf>,
     pub runs: Vec<PlatformRun>,
 }
 

@@ -68,9 +68,9 @@ impl Report {
     /// The report as JUnit XML, one `testcase` per case.
     pub fn junit(&self) -> String {
         let count = |o: Outcome| self.cases.iter().filter(|c| c.outcome == o).count();
-        let failures = count(Outcome::Fail);
-        let errors = count(Outcome::Crash) + count(Outcome::Timeout);
-        let skipped = count(Outcome::Skip);
+        let failures = count(Outcome::Fail) + count(Outcome::Xpass);
+        let errors = count(Outcome::Crash) + count(Outcome::Timeout) + count(Outcome::Broken);
+        let skipped = count(Outcome::Xfail) + count(Outcome::Unsupported);
         let total_s: f64 = self.cases.iter().map(|c| c.duration_ms as f64 / 1000.0).sum();
         let mut xml = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
         xml += &format!(
@@ -91,9 +91,14 @@ impl Report {
             let message = escape(&case.message);
             xml += &match case.outcome {
                 Outcome::Pass => "/>\n".to_owned(),
-                Outcome::Skip => format!("><skipped message=\"{message}\"/></testcase>\n"),
-                Outcome::Fail => format!("><failure type=\"fail\" message=\"fail\">{message}</failure></testcase>\n"),
-                Outcome::Crash | Outcome::Timeout => format!(
+                Outcome::Xfail | Outcome::Unsupported => {
+                    format!("><skipped message=\"{}: {message}\"/></testcase>\n", case.outcome.as_str())
+                }
+                Outcome::Fail | Outcome::Xpass => format!(
+                    "><failure type=\"{0}\" message=\"{0}\">{message}</failure></testcase>\n",
+                    case.outcome.as_str()
+                ),
+                Outcome::Crash | Outcome::Timeout | Outcome::Broken => format!(
                     "><error type=\"{0}\" message=\"{0}\">{message}</error></testcase>\n",
                     case.outcome.as_str()
                 ),

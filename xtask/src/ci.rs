@@ -9,7 +9,13 @@ pub struct Ci;
 
 impl Ci {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        let all = Options { target: "all".to_owned(), runtime: None, runtime_name: None, libtest_args: Vec::new() };
+        let all = Options {
+            target: "all".to_owned(),
+            runtime: None,
+            runtime_name: None,
+            expectations: None,
+            libtest_args: Vec::new(),
+        };
         crate::deps::ensure(sh, &crate::build::platforms(sh, "all")?)?;
         step("cargo fmt --check");
         cmd!(sh, "cargo fmt --all -- --check").run()?;

@@ -2,7 +2,7 @@
 //! is a struct with `fn run(self, sh: &Shell) -> anyhow::Result<()>`.
 //!
 //! ```text
-//! cargo xtask test  [--target T|all] [--runtime PATH] [--name NAME] [-- LIBTEST-ARGS]
+//! cargo xtask test  [--target T|all] [--runtime PATH] [--name NAME] [--expectations FILE] [-- LIBTEST-ARGS]
 //! cargo xtask bless [--target T|all] [-- LIBTEST-ARGS]     rewrite goldens (refused when CI is set)
 //! cargo xtask fixtures [--target T|all]                    the broken runtimes fail what they should
 //! cargo xtask deps  [--target T|all]                       install packages and rust targets
@@ -61,14 +61,21 @@ pub struct Options {
     pub runtime: Option<PathBuf>,
     /// The name reports use for the runtime under test.
     pub runtime_name: Option<String>,
+    /// The runtime's expectations file (xfail list, capabilities).
+    pub expectations: Option<PathBuf>,
     /// Passed to the libtest-mimic runner: filters, `--exact`, `--list`…
     pub libtest_args: Vec<String>,
 }
 
 impl Options {
     fn parse(args: Vec<String>) -> anyhow::Result<Options> {
-        let mut options =
-            Options { target: "all".to_owned(), runtime: None, runtime_name: None, libtest_args: Vec::new() };
+        let mut options = Options {
+            target: "all".to_owned(),
+            runtime: None,
+            runtime_name: None,
+            expectations: None,
+            libtest_args: Vec::new(),
+        };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = |flag: &str| args.next().with_context(|| format!("{flag} needs a value"));
@@ -76,6 +83,7 @@ impl Options {
                 "--target" => options.target = value("--target")?,
                 "--runtime" => options.runtime = Some(PathBuf::from(value("--runtime")?)),
                 "--name" => options.runtime_name = Some(value("--name")?),
+                "--expectations" => options.expectations = Some(PathBuf::from(value("--expectations")?)),
                 "--" => {
                     options.libtest_args = args.collect();
                     break;

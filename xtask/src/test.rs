@@ -26,7 +26,11 @@ impl Test {
         deps::ensure(sh, &platforms)?;
         let builds = platforms.iter().map(|p| build::build_platform(sh, p)).collect::<anyhow::Result<Vec<_>>>()?;
         let runtime = RuntimeUnderTest::from_options(&self.options, &platforms)?;
-        if !run_suite(sh, &builds, &runtime, self.bless, &self.options.libtest_args, None)? {
+        let expectations = match &self.options.expectations {
+            Some(path) => Some(std::path::absolute(path)?),
+            None => runtime.default_expectations(&sh.current_dir()),
+        };
+        if !run_suite(sh, &builds, &runtime, self.bless, &self.options.libtest_args, expectations, None)? {
             bail!("the conformance suite failed against runtime `{}`", runtime.name);
         }
         Ok(())
@@ -80,6 +84,17 @@ impl RuntimeUnderTest {
         bail!("the runtime under test {} does not exist", path.display())
     }
 
+    /// The expectations kept with the runtime: `reference-rt/expectations.toml`
+    /// for the reference, `expectations.toml` beside (or in) another.
+    pub fn default_expectations(&self, root: &Path) -> Option<PathBuf> {
+        let path = match &self.source {
+            RuntimeSource::Reference => root.join("reference-rt/expectations.toml"),
+            RuntimeSource::File(file) => file.with_file_name("expectations.toml"),
+            RuntimeSource::Dir(dir) => dir.join("expectations.toml"),
+        };
+        path.is_file().then_some(path)
+    }
+
     fn path_for(&self, built: &Built, n_platforms: usize) -> anyhow::Result<PathBuf> {
         let platform = &built.platform;
         let path = match &self.source {
@@ -107,6 +122,7 @@ pub fn run_suite(
     runtime: &RuntimeUnderTest,
     bless: bool,
     libtest_args: &[String],
+    expectations: Option<PathBuf>,
     log: Option<&Path>,
 ) -> anyhow::Result<bool> {
     let root = sh.current_dir();
@@ -127,7 +143,13 @@ pub fn run_suite(
             env,
         });
     }
-    let plan = Plan { cases_dir: root.join("conformance/cases"), results_dir: root.join("results"), bless, runs };
+    let plan = Plan {
+        cases_dir: root.join("conformance/cases"),
+        results_dir: root.join("results"),
+        bless,
+        expectations,
+        runs,
+    };
     let plan_path = root.join("target/conformance").join(format!("plan-{}.json", runtime.name));
     plan.write(&plan_path)?;
 
