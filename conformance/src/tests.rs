@@ -179,17 +179,23 @@ fn junit_escapes_and_counts() {
             case_result("linux-x86_64/fail", Outcome::Fail, 20, "a <b> & \"c\""),
             case_result("linux-x86_64/crash", Outcome::Crash, 0, "SIGSEGV"),
             case_result("linux-x86_64/slow", Outcome::Timeout, 0, ""),
-            case_result("bare", Outcome::Skip, 0, "no <wine>"),
+            case_result("bare", Outcome::Unsupported, 0, "needs <vecs>"),
+            case_result("linux-x86_64/known", Outcome::Xfail, 0, "listed"),
+            case_result("linux-x86_64/cleaned", Outcome::Xpass, 0, "remove it"),
+            case_result("linux-x86_64/nowine", Outcome::Broken, 0, "no wine64"),
         ],
     };
     let expected = r#"<?xml version="1.0" encoding="UTF-8"?>
 <testsuites>
-<testsuite name="reference-rt/linux-x86_64" tests="5" failures="1" errors="2" skipped="1" time="1.520" timestamp="2024-01-01T00:00:00Z">
+<testsuite name="reference-rt/linux-x86_64" tests="8" failures="2" errors="3" skipped="2" time="1.520" timestamp="2024-01-01T00:00:00Z">
   <testcase classname="linux-x86_64" name="pass" time="1.500"/>
   <testcase classname="linux-x86_64" name="fail" time="0.020"><failure type="fail" message="fail">a &lt;b&gt; &amp; &quot;c&quot;</failure></testcase>
   <testcase classname="linux-x86_64" name="crash" time="0.000"><error type="crash" message="crash">SIGSEGV</error></testcase>
   <testcase classname="linux-x86_64" name="slow" time="0.000"><error type="timeout" message="timeout"></error></testcase>
-  <testcase classname="linux-x86_64" name="bare" time="0.000"><skipped message="no &lt;wine&gt;"/></testcase>
+  <testcase classname="linux-x86_64" name="bare" time="0.000"><skipped message="unsupported: needs &lt;vecs&gt;"/></testcase>
+  <testcase classname="linux-x86_64" name="known" time="0.000"><skipped message="xfail: listed"/></testcase>
+  <testcase classname="linux-x86_64" name="cleaned" time="0.000"><failure type="xpass" message="xpass">remove it</failure></testcase>
+  <testcase classname="linux-x86_64" name="nowine" time="0.000"><error type="broken" message="broken">no wine64</error></testcase>
 </testsuite>
 </testsuites>
 "#;
@@ -336,4 +342,62 @@ fn preflight_refuses_what_is_not_a_runtime_library() {
     let aarch64 = crate::platform::Platform { arch: "aarch64".into(), ..platform };
     let wrong_arch = crate::preflight::check_library(&exe, &aarch64).unwrap_err();
     assert!(wrong_arch.contains("needs Elf for Aarch64"), "{wrong_arch}");
+}
+
+#[test]
+fn crash_kinds_are_told_apart_whoever_reported_them() {
+    use crate::outcome::crash_kind;
+    for (how, kind) in [
+        ("SIGSEGV (signal 11)", "segfault / access violation"),
+        ("page fault on write access to 0000000000000000", "segfault / access violation"),
+        ("stack overflow", "stack overflow"),
+        ("SIGABRT (signal 6)", "abort"),
+        ("illegal instruction", "illegal instruction"),
+        ("SIGILL (signal 4)", "illegal instruction"),
+        ("SIGTRAP (signal 5)", "trap"),
+        ("signal 10", "other"),
+    ] {
+        assert_eq!(crash_kind(how), kind, "{how}");
+    }
+}
+
+#[test]
+fn expectations_are_read_strictly() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = vec![load_case_named(dir.path(), "known", "start = \"exec\"\ncrate = \"k\"\n")];
+    let platforms = vec!["linux-x86_64".to_owned()];
+    let write = |text: &str| {
+        let path = dir.path().join("expectations.toml");
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let ok = crate::expectations::Expectations::load(
+        &write("spec_version = 2\ncapabilities = [\"procs\"]\n[[xfail]]\ncase = \"known\"\nplatforms = [\"linux-x86_64\"]\nreason = \"r\"\n"),
+        &cases,
+        &platforms,
+    )
+    .unwrap();
+    assert_eq!(ok.expected_failure("known", "linux-x86_64"), Some("r"));
+    assert_eq!(ok.expected_failure("known", "linux-aarch64"), None);
+    for (text, phrase) in [
+        ("spec_version = 2\ncapabilities = [\"threads\"]\n", "unknown capability `threads`"),
+        ("spec_version = 2\n[[xfail]]\ncase = \"nope\"\nreason = \"r\"\n", "names case `nope`"),
+        ("spec_version = 2\n[[xfail]]\ncase = \"known\"\nreason = \" \"\n", "needs a reason"),
+        (
+            "spec_version = 2\n[[xfail]]\ncase = \"known\"\nplatforms = [\"mars\"]\nreason = \"r\"\n",
+            "unknown platform `mars`",
+        ),
+        ("spec_version = 2\ntypo = 1\n", "invalid"),
+    ] {
+        let err =
+            format!("{:#}", crate::expectations::Expectations::load(&write(text), &cases, &platforms).unwrap_err());
+        assert!(err.contains(phrase), "{text:?}: {err}");
+    }
+}
+
+fn load_case_named(root: &Path, name: &str, toml: &str) -> Case {
+    let dir = root.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("case.toml"), format!("about = \"a\"\n{toml}")).unwrap();
+    Case::load(&dir).unwrap()
 }
