@@ -16,6 +16,7 @@ pub mod plan;
 pub mod platform;
 pub mod preflight;
 pub mod report;
+pub mod repro;
 pub mod run;
 
 #[cfg(test)]

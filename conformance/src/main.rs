@@ -45,6 +45,8 @@ struct PlatformContext {
     bless: bool,
     expectations: Arc<Expectations>,
     results: Mutex<Vec<CaseResult>>,
+    /// Where repro scripts of failed cases go: `<report dir>/repro`.
+    repro_dir: std::path::PathBuf,
 }
 
 fn run(args: Arguments) -> anyhow::Result<i32> {
@@ -72,11 +74,17 @@ fn run(args: Arguments) -> anyhow::Result<i32> {
     let mut refused = false;
     for platform_run in &plan.runs {
         prepare_work_dir(platform_run)?;
+        let repro_dir =
+            plan.results_dir.join(&platform_run.runtime_name).join(&platform_run.platform.name).join("repro");
+        if repro_dir.exists() {
+            std::fs::remove_dir_all(&repro_dir).with_context(|| format!("cannot clear {}", repro_dir.display()))?;
+        }
         let context = Arc::new(PlatformContext {
             run: platform_run.clone(),
             bless: plan.bless,
             expectations: expectations.clone(),
             results: Mutex::new(Vec::new()),
+            repro_dir,
         });
         let refusal = preflight(platform_run)?;
         if let Some(why) = &refusal {
@@ -316,7 +324,40 @@ fn run_case(context: &PlatformContext, case: &Case, trial: &str) -> anyhow::Resu
             }
         }
     };
+    if !result.0.is_success() {
+        write_repro(context, case, trial)?;
+    }
     Ok((result.0, result.1, captured.duration))
+}
+
+/// Writes `<repro dir>/<case>.sh`, which reruns the case without the suite.
+fn write_repro(context: &PlatformContext, case: &Case, trial: &str) -> anyhow::Result<()> {
+    let run = &context.run;
+    let platform = &run.platform;
+    let crate_file = format!("{}{}", case.crate_name.as_deref().unwrap_or_default(), platform.exe_suffix);
+    let crate_path = run.crates_dir.join(&crate_file);
+    let host_file = run.host_path.file_name().unwrap().to_string_lossy().into_owned();
+    let mut files =
+        vec![(run.runtime_path.as_path(), platform.runtime_file.as_str()), (crate_path.as_path(), crate_file.as_str())];
+    let mut argv = platform.runner.clone();
+    if case.start == Start::Host {
+        files.push((run.host_path.as_path(), host_file.as_str()));
+        argv.push(format!("./{host_file}"));
+        argv.push(format!("./{crate_file}"));
+        argv.extend(case.host_args.iter().cloned());
+    } else {
+        argv.push(format!("./{crate_file}"));
+    }
+    let mut env = run.env.clone();
+    env.extend(platform.runner_env.iter().map(|(k, v)| (k.clone(), v.clone())));
+    let script = conformance::repro::script(trial, &run.runtime_name, &files, &env, &argv);
+    std::fs::create_dir_all(&context.repro_dir)
+        .with_context(|| format!("cannot create {}", context.repro_dir.display()))?;
+    let path = context.repro_dir.join(format!("{}.sh", case.name));
+    conformance::report::write_whole(&path, script.as_bytes())?;
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755))?;
+    Ok(())
 }
 
 fn check_artifact(
