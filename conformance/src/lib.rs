@@ -18,6 +18,7 @@ pub mod preflight;
 pub mod report;
 pub mod repro;
 pub mod run;
+pub mod summary;
 
 #[cfg(test)]
 mod tests;

@@ -401,3 +401,59 @@ fn load_case_named(root: &Path, name: &str, toml: &str) -> Case {
     std::fs::write(dir.join("case.toml"), format!("about = \"a\"\n{toml}")).unwrap();
     Case::load(&dir).unwrap()
 }
+
+fn report_with(runtime: &str, platform: &str, outcomes: &[(&str, Outcome)]) -> Report {
+    Report {
+        spec_version: 2,
+        runtime: RuntimeInfo { name: runtime.into(), path: "/rt".into(), sha256: "00".into() },
+        platform: platform.into(),
+        triple: "t".into(),
+        runner: RunnerInfo { command: vec![], version: String::new() },
+        started_at: "2024-01-01T00:00:00Z".into(),
+        refused: None,
+        cases: outcomes.iter().map(|(case, o)| case_result(&format!("{platform}/{case}"), *o, 0, "")).collect(),
+    }
+}
+
+#[test]
+fn diff_lists_regressions_fixes_and_other_changes() {
+    use crate::summary::diff_markdown;
+    let old = [report_with(
+        "rt",
+        "linux-x86_64",
+        &[("a", Outcome::Pass), ("b", Outcome::Fail), ("c", Outcome::Crash), ("d", Outcome::Pass)],
+    )];
+    let new = [report_with(
+        "rt",
+        "linux-x86_64",
+        &[("a", Outcome::Crash), ("b", Outcome::Pass), ("c", Outcome::Timeout), ("d", Outcome::Pass)],
+    )];
+    let md = diff_markdown(&old, &new);
+    assert!(md.starts_with("### Conformance: 1 regression, 1 fix, 1 other change\n"), "{md}");
+    assert!(md.contains("#### Regressions\n\n| case | runtime | platform | before | after |\n|---|---|---|---|---|\n| a | rt | linux-x86_64 | pass | crash |\n"), "{md}");
+    assert!(md.contains("| b | rt | linux-x86_64 | fail | pass |"), "{md}");
+    assert!(md.contains("| c | rt | linux-x86_64 | crash | timeout |"), "{md}");
+    assert!(!md.contains("| d |"), "{md}");
+    assert_eq!(diff_markdown(&old, &old), "### Conformance: 0 regressions, 0 fixes, 0 other changes\n");
+}
+
+#[test]
+fn matrix_has_one_row_per_case_and_totals_per_area() {
+    let reports = [
+        report_with("rt", "linux-x86_64", &[("handshake", Outcome::Pass), ("artifacts/x", Outcome::Fail)]),
+        report_with("rt", "windows-x86_64", &[("handshake", Outcome::Crash)]),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let cases = vec![
+        load_case_named(dir.path(), "handshake", "start = \"exec\"\ncrate = \"h\"\n"),
+        load_case_named(dir.path(), "artifacts", "start = \"artifacts\"\n"),
+    ];
+    let md = crate::summary::matrix_markdown(&reports, &cases);
+    assert!(md.contains("| case | linux-x86_64 | windows-x86_64 |"), "{md}");
+    assert!(md.contains("| handshake | pass | crash |"), "{md}");
+    assert!(md.contains("| artifacts/x | fail | – |"), "{md}");
+    assert!(md.contains("| artifact rules | 0 | 1 |"), "{md}");
+    assert!(md.contains("| handshake | 1 | 1 |"), "{md}");
+    let html = crate::summary::matrix_html(&reports, &cases);
+    assert!(html.contains("<td class=\"crash\">crash</td>"), "{html}");
+}

@@ -7,6 +7,8 @@
 //! cargo xtask fixtures [--target T|all]                    the broken runtimes fail what they should
 //! cargo xtask deps  [--target T|all]                       install packages and rust targets
 //! cargo xtask bench                                        runtime vs baselines -> results/bench.json
+//! cargo xtask matrix                                       results/matrix.md and index.html from the reports
+//! cargo xtask diff OLD NEW                                 regressions and fixes between two runs, as Markdown
 //! cargo xtask ci                                           fmt, clippy, unit tests, suite, fixtures
 //! ```
 
@@ -15,12 +17,13 @@ mod build;
 mod ci;
 mod deps;
 mod fixtures;
+mod report;
 mod test;
 #[cfg(test)]
 mod tidy;
 mod wine;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use xshell::Shell;
@@ -37,9 +40,15 @@ fn run() -> anyhow::Result<()> {
     sh.change_dir(project_root());
     let mut args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() {
-        bail!("no command: use one of test, bless, fixtures, deps, bench, ci (see xtask/src/main.rs)");
+        bail!("no command: use one of test, bless, fixtures, deps, bench, matrix, diff, ci (see xtask/src/main.rs)");
     }
     let command = args.remove(0);
+    if command == "diff" {
+        let [old, new] = args.as_slice() else {
+            bail!("usage: cargo xtask diff OLD NEW (results directories or report.json files)")
+        };
+        return report::diff(Path::new(old), Path::new(new));
+    }
     let options = Options::parse(args)?;
     match command.as_str() {
         "test" => test::Test { options, bless: false }.run(&sh),
@@ -47,8 +56,9 @@ fn run() -> anyhow::Result<()> {
         "fixtures" => fixtures::Fixtures { options }.run(&sh),
         "deps" => deps::Deps { target: options.target }.run(&sh),
         "bench" => bench::Bench.run(&sh),
+        "matrix" => report::write_matrix(&sh),
         "ci" => ci::Ci.run(&sh),
-        other => bail!("unknown command `{other}`: use one of test, bless, fixtures, deps, bench, ci"),
+        other => bail!("unknown command `{other}`: use one of test, bless, fixtures, deps, bench, matrix, diff, ci"),
     }
 }
 

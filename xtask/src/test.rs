@@ -30,7 +30,9 @@ impl Test {
             Some(path) => Some(std::path::absolute(path)?),
             None => runtime.default_expectations(&sh.current_dir()),
         };
-        if !run_suite(sh, &builds, &runtime, self.bless, &self.options.libtest_args, expectations, None)? {
+        let passed = run_suite(sh, &builds, &runtime, self.bless, &self.options.libtest_args, expectations, None)?;
+        crate::report::write_matrix(sh)?;
+        if !passed {
             bail!("the conformance suite failed against runtime `{}`", runtime.name);
         }
         Ok(())
