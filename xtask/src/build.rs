@@ -43,8 +43,43 @@ pub fn test_crates(sh: &Shell) -> anyhow::Result<Vec<String>> {
     Ok(names)
 }
 
+/// What builds the Rust artifacts: cargo with the local toolchains, or
+/// `cross` (docker or podman images, configured by `Cross.toml`). Linking
+/// the crates and building C stays with the local C compilers either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Local,
+    Cross,
+}
+
+impl Backend {
+    /// `cross` when asked for and usable here; otherwise says why in one
+    /// line and falls back to the local toolchains.
+    pub fn choose(sh: &Shell, wanted: &str) -> anyhow::Result<Backend> {
+        match wanted {
+            "local" => Ok(Backend::Local),
+            "cross" => {
+                let engine = ["docker", "podman"]
+                    .into_iter()
+                    .any(|engine| cmd!(sh, "{engine} info").quiet().ignore_stdout().ignore_stderr().run().is_ok());
+                let cross = cmd!(sh, "cross --version").quiet().ignore_stdout().ignore_stderr().run().is_ok();
+                if engine && cross {
+                    return Ok(Backend::Cross);
+                }
+                eprintln!(
+                    "xtask: --backend cross needs a running docker or podman engine and `cargo install cross` \
+                     ({}); building with the local toolchains",
+                    if engine { "cross is not installed" } else { "no container engine runs here" }
+                );
+                Ok(Backend::Local)
+            }
+            other => anyhow::bail!("unknown backend `{other}`: use `local` or `cross`"),
+        }
+    }
+}
+
 /// Builds the reference runtime, every crate under test and the host for `platform`.
-pub fn build_platform(sh: &Shell, platform: &Platform) -> anyhow::Result<Built> {
+pub fn build_platform(sh: &Shell, platform: &Platform, backend: Backend) -> anyhow::Result<Built> {
     let root = sh.current_dir();
     let triple = &platform.triple;
     let crates = test_crates(sh)?;
@@ -59,7 +94,8 @@ pub fn build_platform(sh: &Shell, platform: &Platform) -> anyhow::Result<Built> 
         .chain(crates.iter().cloned())
         .flat_map(|c| ["-p".to_owned(), c])
         .collect();
-    cmd!(sh, "cargo build --quiet --release --target {triple} {packages...}").run()?;
+    let cargo = if backend == Backend::Cross { "cross" } else { "cargo" };
+    cmd!(sh, "{cargo} build --quiet --release --target {triple} {packages...}").run()?;
 
     let cargo_out = root.join("target").join(triple).join("release");
     let dir = root.join("target/conformance").join(&platform.name);

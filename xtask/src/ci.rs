@@ -14,6 +14,7 @@ impl Ci {
             runtime: None,
             runtime_name: None,
             expectations: None,
+            backend: "local".to_owned(),
             libtest_args: Vec::new(),
         };
         crate::deps::ensure(sh, &crate::build::platforms(sh, "all")?)?;

@@ -68,7 +68,9 @@ impl Fixtures {
         let root = sh.current_dir();
         let platforms = build::platforms(sh, &self.options.target)?;
         crate::deps::ensure(sh, &platforms)?;
-        let builds = platforms.iter().map(|p| build::build_platform(sh, p)).collect::<anyhow::Result<Vec<_>>>()?;
+        let backend = build::Backend::choose(sh, &self.options.backend)?;
+        let builds =
+            platforms.iter().map(|p| build::build_platform(sh, p, backend)).collect::<anyhow::Result<Vec<_>>>()?;
         let fixtures_dir = root.join("conformance/fixtures");
         let mut names: Vec<String> = std::fs::read_dir(&fixtures_dir)?
             .map(|e| e.map(|e| e.file_name().to_string_lossy().into_owned()))

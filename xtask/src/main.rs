@@ -2,7 +2,8 @@
 //! is a struct with `fn run(self, sh: &Shell) -> anyhow::Result<()>`.
 //!
 //! ```text
-//! cargo xtask test  [--target T|all] [--runtime PATH] [--name NAME] [--expectations FILE] [-- LIBTEST-ARGS]
+//! cargo xtask test  [--target T|all] [--runtime PATH] [--name NAME] [--expectations FILE]
+//!                   [--backend local|cross] [-- LIBTEST-ARGS]
 //! cargo xtask bless [--target T|all] [-- LIBTEST-ARGS]     rewrite goldens (refused when CI is set)
 //! cargo xtask fixtures [--target T|all]                    the broken runtimes fail what they should
 //! cargo xtask deps  [--target T|all]                       install packages and rust targets
@@ -73,6 +74,8 @@ pub struct Options {
     pub runtime_name: Option<String>,
     /// The runtime's expectations file (xfail list, capabilities).
     pub expectations: Option<PathBuf>,
+    /// `local` (the default) or `cross`.
+    pub backend: String,
     /// Passed to the libtest-mimic runner: filters, `--exact`, `--list`…
     pub libtest_args: Vec<String>,
 }
@@ -84,6 +87,7 @@ impl Options {
             runtime: None,
             runtime_name: None,
             expectations: None,
+            backend: "local".to_owned(),
             libtest_args: Vec::new(),
         };
         let mut args = args.into_iter();
@@ -94,6 +98,7 @@ impl Options {
                 "--runtime" => options.runtime = Some(PathBuf::from(value("--runtime")?)),
                 "--name" => options.runtime_name = Some(value("--name")?),
                 "--expectations" => options.expectations = Some(PathBuf::from(value("--expectations")?)),
+                "--backend" => options.backend = value("--backend")?,
                 "--" => {
                     options.libtest_args = args.collect();
                     break;

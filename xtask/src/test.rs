@@ -24,7 +24,9 @@ impl Test {
         }
         let platforms = build::platforms(sh, &self.options.target)?;
         deps::ensure(sh, &platforms)?;
-        let builds = platforms.iter().map(|p| build::build_platform(sh, p)).collect::<anyhow::Result<Vec<_>>>()?;
+        let backend = build::Backend::choose(sh, &self.options.backend)?;
+        let builds =
+            platforms.iter().map(|p| build::build_platform(sh, p, backend)).collect::<anyhow::Result<Vec<_>>>()?;
         let runtime = RuntimeUnderTest::from_options(&self.options, &platforms)?;
         let expectations = match &self.options.expectations {
             Some(path) => Some(std::path::absolute(path)?),

@@ -45,3 +45,21 @@ fn target_arch_only_in_arch_directories() {
         .collect();
     assert!(offenders.is_empty(), "`target_arch` outside an arch/ directory:\n{}", offenders.join("\n"));
 }
+
+#[test]
+fn workflow_mirrors_the_platform_files() {
+    let root = crate::project_root();
+    let workflow = std::fs::read_to_string(root.join(".github/workflows/conformance.yml")).unwrap();
+    for platform in conformance::platform::Platform::load_all(&root.join("platforms")).unwrap() {
+        let job =
+            format!("- platform: {}\n            packages: {}\n", platform.name, platform.debian_packages.join(" "));
+        assert!(
+            workflow.contains(&job),
+            "the workflow's matrix entry for {} must read:\n{job}(its packages are those of platforms/{}.toml)",
+            platform.name,
+            platform.name
+        );
+    }
+    assert!(workflow.contains("run: cargo xtask test --target ${{ matrix.platform }}"));
+    assert!(workflow.contains("run: cargo xtask fixtures --target ${{ matrix.platform }}"));
+}
