@@ -19,6 +19,8 @@ mod ci;
 mod deps;
 mod fixtures;
 mod report;
+#[cfg(test)]
+mod suite_test;
 mod test;
 #[cfg(test)]
 mod tidy;
