@@ -9,6 +9,7 @@
 //! cargo xtask deps  [--target T|all]                       install packages and rust targets
 //! cargo xtask bench                                        runtime vs baselines -> results/bench.json
 //! cargo xtask matrix                                       results/matrix.md and index.html from the reports
+//! cargo xtask mutants [--target P]                         cargo-mutants over reference-rt -> results/mutants.json
 //! cargo xtask diff OLD NEW                                 regressions and fixes between two runs, as Markdown
 //! cargo xtask ci                                           fmt, clippy, unit tests, suite, fixtures
 //! ```
@@ -18,6 +19,12 @@ mod build;
 mod ci;
 mod deps;
 mod fixtures;
+mod mutants;
+/// The marker `suite_test` prints for a runtime that does not build; shared
+/// with `mutants.rs`, which is not a test module.
+mod suite_test_marker {
+    pub const UNVIABLE_MARKER: &str = "conformance-suite: the runtime under test does not build";
+}
 mod report;
 #[cfg(test)]
 mod suite_test;
@@ -60,6 +67,8 @@ fn run() -> anyhow::Result<()> {
         "deps" => deps::Deps { target: options.target }.run(&sh),
         "bench" => bench::Bench.run(&sh),
         "matrix" => report::write_matrix(&sh),
+        "mutants" => mutants::Mutants { target: mutants_target(&options), summarize_only: false }.run(&sh),
+        "mutants-summary" => mutants::Mutants { target: mutants_target(&options), summarize_only: true }.run(&sh),
         "ci" => ci::Ci.run(&sh),
         other => bail!("unknown command `{other}`: use one of test, bless, fixtures, deps, bench, matrix, diff, ci"),
     }
@@ -110,6 +119,11 @@ impl Options {
         }
         Ok(options)
     }
+}
+
+/// `mutants` runs on one platform: linux-x86_64 unless `--target` says otherwise.
+fn mutants_target(options: &Options) -> String {
+    if options.target == "all" { "linux-x86_64".to_owned() } else { options.target.clone() }
 }
 
 /// The workspace root.

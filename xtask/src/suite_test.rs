@@ -8,7 +8,7 @@
 
 use std::process::Command;
 
-pub const UNVIABLE_MARKER: &str = "conformance-suite: the runtime under test does not build";
+use crate::suite_test_marker::UNVIABLE_MARKER;
 
 #[test]
 fn conformance_suite_when_asked() {

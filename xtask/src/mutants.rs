@@ -1,0 +1,152 @@
+//! `cargo xtask mutants [--target PLATFORM]`: proof that the suite catches
+//! bugs. Runs cargo-mutants over `reference-rt` with the conformance suite as
+//! the test (through the env-gated `suite_test`), then writes
+//! `results/mutants.json`: `{target, viable, caught, missed, timeout,
+//! unviable, equivalent, score, missed_mutants}`.
+//!
+//! Mutants of files that are not compiled for the platform are excluded (they
+//! cannot change its binary). A mutant that makes the runtime fail to build
+//! is unviable, however cargo-mutants labelled it (see `suite_test.rs`).
+//! `reference-rt/mutants-equivalent.toml` lists mutants that cannot change
+//! behaviour, each with its reason; they do not count against the score.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+use serde::Deserialize;
+use xshell::{Shell, cmd};
+
+use crate::suite_test_marker::UNVIABLE_MARKER;
+
+/// Per-architecture and per-OS files compiled for each platform's runtime.
+fn excluded_files(platform: &str) -> &'static [&'static str] {
+    match platform {
+        "linux-x86_64" => &[
+            "reference-rt/src/os/windows.rs",
+            "reference-rt/src/arch/x86_64_windows.rs",
+            "reference-rt/src/arch/aarch64.rs",
+        ],
+        "linux-aarch64" => &[
+            "reference-rt/src/os/windows.rs",
+            "reference-rt/src/arch/x86_64_windows.rs",
+            "reference-rt/src/arch/x86_64_sysv.rs",
+        ],
+        _ => {
+            &["reference-rt/src/os/unix.rs", "reference-rt/src/arch/x86_64_sysv.rs", "reference-rt/src/arch/aarch64.rs"]
+        }
+    }
+}
+
+pub struct Mutants {
+    pub target: String,
+    /// Only summarise an existing `target/mutants` run.
+    pub summarize_only: bool,
+}
+
+#[derive(Deserialize)]
+struct Outcomes {
+    outcomes: Vec<OutcomeEntry>,
+    cargo_mutants_version: String,
+}
+
+#[derive(Deserialize)]
+struct OutcomeEntry {
+    scenario: serde_json::Value,
+    summary: String,
+    log_path: String,
+}
+
+#[derive(Deserialize)]
+struct Equivalents {
+    #[serde(default)]
+    equivalent: Vec<Equivalent>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Equivalent {
+    mutant: String,
+    reason: String,
+}
+
+impl Mutants {
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        let root = sh.current_dir();
+        let out = root.join("target/mutants");
+        if !self.summarize_only {
+            let target = &self.target;
+            let mut excludes = vec!["reference-rt/src/tests.rs".to_owned()];
+            excludes.extend(excluded_files(target).iter().map(|s| s.to_string()));
+            let exclude_args: Vec<String> = excludes.iter().flat_map(|e| ["-e".to_owned(), e.clone()]).collect();
+            let _suite = sh.push_env("CONFORMANCE_SUITE_TARGET", target);
+            let _cap = sh.push_env("CONFORMANCE_TIMEOUT_CAP", "10");
+            // Mutants "caught" by a failing suite make cargo-mutants exit non-zero
+            // only when some were missed; the summary below is what counts.
+            let _ = cmd!(
+                sh,
+                "cargo mutants -j 1 --timeout 240 --build-timeout 600 --test-workspace=false --test-package=xtask
+                 -f reference-rt/src/**/*.rs {exclude_args...} -o {out}"
+            )
+            .run();
+        }
+        summarize(&root, &out.join("mutants.out"), &self.target)
+    }
+}
+
+fn summarize(root: &Path, out: &Path, target: &str) -> anyhow::Result<()> {
+    let path = out.join("outcomes.json");
+    let outcomes: Outcomes = serde_json::from_str(
+        &std::fs::read_to_string(&path).with_context(|| format!("no cargo-mutants results at {}", path.display()))?,
+    )?;
+    let equivalents: Equivalents =
+        toml::from_str(&std::fs::read_to_string(root.join("reference-rt/mutants-equivalent.toml"))?)?;
+    let reasons: BTreeMap<&str, &str> =
+        equivalents.equivalent.iter().map(|e| (e.mutant.as_str(), e.reason.as_str())).collect();
+    let (mut caught, mut missed, mut timeout, mut unviable, mut equivalent) = (0, 0, 0, 0, 0);
+    let mut missed_mutants = Vec::new();
+    for entry in &outcomes.outcomes {
+        let Some(name) = entry.scenario.get("Mutant").and_then(|m| m.get("name")).and_then(|n| n.as_str()) else {
+            continue; // the baseline
+        };
+        let log = std::fs::read_to_string(out.join(&entry.log_path)).unwrap_or_default();
+        match entry.summary.as_str() {
+            "CaughtMutant" if log.contains(UNVIABLE_MARKER) => unviable += 1,
+            "CaughtMutant" => caught += 1,
+            "Timeout" => timeout += 1,
+            "Unviable" => unviable += 1,
+            "MissedMutant" if reasons.contains_key(name) => equivalent += 1,
+            "MissedMutant" => {
+                missed += 1;
+                missed_mutants.push(name.to_owned());
+            }
+            other => anyhow::bail!("unknown cargo-mutants outcome `{other}` for {name}"),
+        }
+    }
+    // A timeout is a mutant the suite stopped (it hung): caught.
+    let viable = caught + missed + timeout + equivalent;
+    let score = if viable == equivalent { 1.0 } else { (caught + timeout) as f64 / (viable - equivalent) as f64 };
+    let json = serde_json::json!({
+        "target": target,
+        "cargo_mutants_version": outcomes.cargo_mutants_version,
+        "viable": viable,
+        "caught": caught,
+        "missed": missed,
+        "timeout": timeout,
+        "unviable": unviable,
+        "equivalent": equivalent,
+        "score": (score * 1000.0).round() / 1000.0,
+        "missed_mutants": missed_mutants,
+    });
+    let text = serde_json::to_string_pretty(&json)? + "\n";
+    conformance::report::write_whole(&root.join("results/mutants.json"), text.as_bytes())?;
+    println!(
+        "mutants on {target}: {viable} viable, {caught} caught, {timeout} timeout, {missed} missed, {equivalent} equivalent, \
+         {unviable} unviable; score {:.1}%",
+        score * 100.0
+    );
+    for name in &missed_mutants {
+        println!("  missed: {name}");
+    }
+    Ok(())
+}
