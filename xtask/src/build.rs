@@ -147,3 +147,62 @@ pub fn build_c_runtime(sh: &Shell, platform: &Platform, source: &Path, out_dir: 
         .with_context(|| format!("building the C runtime {} for {}", source.display(), platform.name))?;
     Ok(out)
 }
+
+/// Copies what the reference runtime needs into
+/// `target/conformance/fixture-src/<name>/` as a workspace of its own and
+/// applies `patch` (a unified diff against the repository root) to it: a
+/// deliberately broken reference runtime, the source tree left untouched.
+pub fn patched_runtime_source(sh: &Shell, name: &str, patch: &Path) -> anyhow::Result<PathBuf> {
+    let root = sh.current_dir();
+    let src = root.join("target/conformance/fixture-src").join(name);
+    if src.exists() {
+        std::fs::remove_dir_all(&src)?;
+    }
+    for dir in ["reference-rt/src", "reference-rt/include", "crates-under-test/rt-abi/src"] {
+        copy_dir(&root.join(dir), &src.join(dir))?;
+    }
+    for file in ["reference-rt/Cargo.toml", "crates-under-test/rt-abi/Cargo.toml", "Cargo.lock", "rustfmt.toml"] {
+        std::fs::copy(root.join(file), src.join(file)).with_context(|| format!("copying {file}"))?;
+    }
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
+    let start = manifest.find("members = [").context("no workspace members in Cargo.toml")?;
+    let end = start + manifest[start..].find(']').context("unterminated members")? + 1;
+    let manifest = format!("{}members = [\"reference-rt\", \"crates-under-test/rt-abi\"]{}", &manifest[..start], &manifest[end..]);
+    let manifest: String = manifest.lines().filter(|l| !l.starts_with("default-members")).map(|l| format!("{l}\n")).collect();
+    std::fs::write(src.join("Cargo.toml"), manifest)?;
+    cmd!(sh, "patch --quiet --batch -p1 -d {src} -i {patch}").run().with_context(|| {
+        format!("{} no longer applies to reference-rt: regenerate it with `diff -u` against the current source", patch.display())
+    })?;
+    Ok(src)
+}
+
+/// Builds the runtime in `src` (from `patched_runtime_source`) for `platform`
+/// into `out_dir`, under the platform's runtime file name.
+pub fn build_runtime_from(sh: &Shell, src: &Path, platform: &Platform, out_dir: &Path) -> anyhow::Result<PathBuf> {
+    let triple = &platform.triple;
+    let upper = triple.to_uppercase().replace('-', "_");
+    let _linker = sh.push_env(format!("CARGO_TARGET_{upper}_LINKER"), &platform.cc);
+    let _rustflags = sh.push_env(format!("CARGO_TARGET_{upper}_RUSTFLAGS"), platform.rustflags.join(" "));
+    let target_dir = sh.current_dir().join("target/conformance/fixture-target");
+    let manifest = src.join("Cargo.toml");
+    cmd!(sh, "cargo build --quiet --release --manifest-path {manifest} --target-dir {target_dir} -p reference-rt --target {triple}")
+        .run()?;
+    std::fs::create_dir_all(out_dir)?;
+    let out = out_dir.join(&platform.runtime_file);
+    std::fs::copy(target_dir.join(triple).join("release").join(&platform.runtime_file), &out)?;
+    Ok(out)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from).with_context(|| format!("cannot list {}", from.display()))? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_dir(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), &target)?;
+        }
+    }
+    Ok(())
+}

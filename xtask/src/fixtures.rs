@@ -23,8 +23,9 @@
 //! refused = "does not export `rt_start`"
 //! ```
 //!
-//! The runtime is `runtime.c`, built for each platform, or `runtime.bin`,
-//! copied as it is. An `expectations.toml` beside it is the runtime's own
+//! The runtime is `runtime.patch`, a unified diff applied to a copy of the
+//! reference runtime (a bug planted in one spec area), `runtime.c`, built
+//! for each platform, or `runtime.bin`, copied as it is. An `expectations.toml` beside it is the runtime's own
 //! expectations file (xfail entries, capabilities), as a runtime author
 //! would keep one.
 
@@ -90,9 +91,15 @@ impl Fixtures {
                 }
             }
             let out_dir = root.join("target/conformance/fixtures").join(name);
+            let patched = match dir.join("runtime.patch") {
+                patch if patch.is_file() => Some(build::patched_runtime_source(sh, name, &patch)?),
+                _ => None,
+            };
             for built in &builds {
                 let platform_dir = out_dir.join(&built.platform.name);
-                if dir.join("runtime.bin").is_file() {
+                if let Some(src) = &patched {
+                    build::build_runtime_from(sh, src, &built.platform, &platform_dir)?;
+                } else if dir.join("runtime.bin").is_file() {
                     std::fs::create_dir_all(&platform_dir)?;
                     std::fs::copy(dir.join("runtime.bin"), platform_dir.join(&built.platform.runtime_file))?;
                 } else {

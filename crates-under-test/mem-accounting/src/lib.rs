@@ -6,7 +6,7 @@ use crate_support::{Rt, abi::FrameDesc, crate_main, frame_desc, outln, rt};
 
 crate_main!(main);
 
-static BODY: FrameDesc = frame_desc!(c"accounting-body", 256);
+static BODY: FrameDesc = frame_desc!(c"accounting-body", 4096);
 static DEEP: FrameDesc = frame_desc!(c"accounting-deep", 2048);
 
 fn main(rt: &Rt) -> i32 {
@@ -56,6 +56,10 @@ unsafe extern "C" fn sink(_: u64) -> u64 {
     let (len, _) = rt.receive(&mut buf);
     outln!(rt, "sink: read {len} bytes");
     let (v, _) = rt.receive_vec();
+    if v.is_null() {
+        outln!(rt, "sink: the second message carried no vec");
+        return 1;
+    }
     // SAFETY: held by this proc.
     outln!(rt, "sink: got a vec of {} bytes, refs {}", unsafe { v.get().size }, unsafe { v.refs() });
     rt.vec_release(v);
