@@ -272,7 +272,8 @@ fn run_case(context: &PlatformContext, case: &Case, trial: &str) -> anyhow::Resu
     let crate_name = case.crate_name.as_deref().expect("checked when the case was loaded");
     let crate_file = run.work_dir.join(format!("{crate_name}{}", platform.exe_suffix));
     if !crate_file.is_file() {
-        let why = format!("case `{}` names crate `{crate_name}`, but {} does not exist", case.name, crate_file.display());
+        let why =
+            format!("case `{}` names crate `{crate_name}`, but {} does not exist", case.name, crate_file.display());
         return Ok((Outcome::Broken, why, Duration::ZERO));
     }
     let mut argv: Vec<String> = platform.runner.clone();

@@ -167,11 +167,16 @@ pub fn patched_runtime_source(sh: &Shell, name: &str, patch: &Path) -> anyhow::R
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
     let start = manifest.find("members = [").context("no workspace members in Cargo.toml")?;
     let end = start + manifest[start..].find(']').context("unterminated members")? + 1;
-    let manifest = format!("{}members = [\"reference-rt\", \"crates-under-test/rt-abi\"]{}", &manifest[..start], &manifest[end..]);
-    let manifest: String = manifest.lines().filter(|l| !l.starts_with("default-members")).map(|l| format!("{l}\n")).collect();
+    let manifest =
+        format!("{}members = [\"reference-rt\", \"crates-under-test/rt-abi\"]{}", &manifest[..start], &manifest[end..]);
+    let manifest: String =
+        manifest.lines().filter(|l| !l.starts_with("default-members")).map(|l| format!("{l}\n")).collect();
     std::fs::write(src.join("Cargo.toml"), manifest)?;
     cmd!(sh, "patch --quiet --batch -p1 -d {src} -i {patch}").run().with_context(|| {
-        format!("{} no longer applies to reference-rt: regenerate it with `diff -u` against the current source", patch.display())
+        format!(
+            "{} no longer applies to reference-rt: regenerate it with `diff -u` against the current source",
+            patch.display()
+        )
     })?;
     Ok(src)
 }
