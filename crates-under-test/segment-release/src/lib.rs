@@ -9,6 +9,7 @@ crate_main!(main);
 
 static BODY: FrameDesc = frame_desc!(c"release-body", 4096);
 static LEVEL: FrameDesc = frame_desc!(c"release-level", 1024);
+static HUGE: FrameDesc = frame_desc!(c"bigger-than-the-spare", 65536);
 const DEPTH: u64 = 40;
 
 fn main(rt: &Rt) -> i32 {
@@ -34,6 +35,18 @@ unsafe extern "C" fn body(_: u64) -> u64 {
             after.segment_index
         );
     }
+    // A frame bigger than the spare: the spare is freed, a fitting one made.
+    let before = rt.stack_info();
+    let mem_before = rt.proc_info().curr_mem;
+    let index = rt.frame(&HUGE, || u64::from(rt.stack_info().segment_index));
+    let after = rt.stack_info();
+    outln!(
+        rt,
+        "a 64 KiB frame ran in segment {index}: allocated {}, freed {}, curr_mem {:+}",
+        after.segments_allocated - before.segments_allocated,
+        after.segments_freed - before.segments_freed,
+        rt.proc_info().curr_mem as i64 - mem_before as i64
+    );
     0
 }
 

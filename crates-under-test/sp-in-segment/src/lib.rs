@@ -35,7 +35,10 @@ fn descend(rt: &Rt, depth: u64) -> (u64, u64, u32) {
         let local = core::hint::black_box([depth; 4]);
         let address = core::hint::black_box(&local) as *const _ as u64;
         let info = rt.stack_info();
-        let ok = info.segment_low <= address && address < info.segment_high;
+        // Inside the segment, and the segment's bounds are its size apart.
+        let ok = info.segment_low <= address
+            && address < info.segment_high
+            && info.segment_high - info.segment_low == info.segment_size;
         let (inside, outside, deepest) =
             if depth < DEPTH { descend(rt, depth + 1) } else { (0, 0, info.segment_index) };
         let (inside, outside) = if ok { (inside + 1, outside) } else { (inside, outside + 1) };

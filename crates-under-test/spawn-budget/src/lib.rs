@@ -17,6 +17,9 @@ fn main(rt: &Rt) -> i32 {
     let exact = rt.spawn(&LARGE, small, 0, 1088);
     outln!(rt, "spawn with 1088 bytes: id {}", exact);
     outln!(rt, "  it ended with status {}", rt.join(exact).0);
+    // Record + segment 0 + the body's own segment (64 + 4384): exactly 5536.
+    let exact_body = rt.spawn(&LARGE, small, 0, 5536);
+    outln!(rt, "a 4096-byte body with exactly 5536 bytes: ended with status {}", rt.join(exact_body).0);
     let fits = rt.spawn(&SMALL, small, 0, 1088);
     outln!(rt, "a 128-byte body under the same budget: ended with status {}", rt.join(fits).0);
     0
