@@ -1,8 +1,9 @@
 //! `cargo xtask mutants [--target PLATFORM]`: proof that the suite catches
 //! bugs. Runs cargo-mutants over `reference-rt` with the conformance suite as
 //! the test (through the env-gated `suite_test`), then writes
-//! `results/mutants.json`: `{target, viable, caught, missed, timeout,
-//! unviable, equivalent, score, missed_mutants}`.
+//! `results/mutants.json` (linux-x86_64; other platforms
+//! `results/mutants-<platform>.json`): `{target, viable, caught, missed,
+//! timeout, unviable, equivalent, score, missed_mutants, equivalent_mutants}`.
 //!
 //! Mutants of files that are not compiled for the platform are excluded (they
 //! cannot change its binary). A mutant that makes the runtime fail to build
@@ -58,6 +59,7 @@ struct OutcomeEntry {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Equivalents {
     #[serde(default)]
     equivalent: Vec<Equivalent>,
@@ -137,9 +139,11 @@ fn summarize(root: &Path, out: &Path, target: &str) -> anyhow::Result<()> {
         "equivalent": equivalent,
         "score": (score * 1000.0).round() / 1000.0,
         "missed_mutants": missed_mutants,
+        "equivalent_mutants": equivalents.equivalent.iter().map(|e| serde_json::json!({"mutant": e.mutant, "reason": e.reason})).collect::<Vec<_>>(),
     });
     let text = serde_json::to_string_pretty(&json)? + "\n";
-    conformance::report::write_whole(&root.join("results/mutants.json"), text.as_bytes())?;
+    let file = if target == "linux-x86_64" { "mutants.json".to_owned() } else { format!("mutants-{target}.json") };
+    conformance::report::write_whole(&root.join("results").join(file), text.as_bytes())?;
     println!(
         "mutants on {target}: {viable} viable, {caught} caught, {timeout} timeout, {missed} missed, {equivalent} equivalent, \
          {unviable} unviable; score {:.1}%",
