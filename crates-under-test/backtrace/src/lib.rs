@@ -23,10 +23,7 @@ static LEVELS: [FrameDesc; 12] = [
 ];
 
 fn main(rt: &Rt) -> i32 {
-    let id = rt.spawn(&BODY, body, 0, u64::MAX);
-    let (status, _) = rt.join(id);
-    outln!(rt, "proc ended with status {status}");
-    0
+    rt.run_in_proc(&BODY, body)
 }
 
 unsafe extern "C" fn body(_: u64) -> u64 {

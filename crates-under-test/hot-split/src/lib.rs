@@ -12,10 +12,7 @@ static ACROSS: FrameDesc = frame_desc!(c"across-the-boundary", 1024);
 const CROSSINGS: u64 = 1_000_000;
 
 fn main(rt: &Rt) -> i32 {
-    let id = rt.spawn(&BODY, body, 0, u64::MAX);
-    let (status, _) = rt.join(id);
-    outln!(rt, "proc ended with status {status}");
-    0
+    rt.run_in_proc(&BODY, body)
 }
 
 unsafe extern "C" fn body(_: u64) -> u64 {

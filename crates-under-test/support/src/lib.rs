@@ -235,6 +235,15 @@ impl Rt {
         unsafe { (self.table.proc_env)() }
     }
 
+    /// Runs `body(0)` in a proc of its own (no memory limit), waits for it
+    /// and prints `proc ended with status N`; returns 0 for `main`.
+    pub fn run_in_proc(&self, desc: &'static FrameDesc, body: FrameFn) -> i32 {
+        let id = self.spawn(desc, body, 0, u64::MAX);
+        let (status, _) = self.join(id);
+        outln!(self, "proc ended with status {status}");
+        0
+    }
+
     pub fn yield_now(&self) {
         // SAFETY: no arguments.
         unsafe { (self.table.yield_now)() }

@@ -10,10 +10,7 @@ static BODY: FrameDesc = frame_desc!(c"ticks-body", 4096);
 static LEAF: FrameDesc = frame_desc!(c"ticks-leaf", 64);
 
 fn main(rt: &Rt) -> i32 {
-    let id = rt.spawn(&BODY, body, 0, u64::MAX);
-    let (status, _) = rt.join(id);
-    outln!(rt, "proc ended with status {status}");
-    0
+    rt.run_in_proc(&BODY, body)
 }
 
 fn ticks(rt: &Rt, what: &str) {
