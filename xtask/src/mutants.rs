@@ -75,7 +75,7 @@ struct Equivalent {
 impl Mutants {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let root = sh.current_dir();
-        let out = root.join("target/mutants");
+        let out = root.join("target/mutants").join(&self.target);
         if !self.summarize_only {
             let target = &self.target;
             let mut excludes = vec!["reference-rt/src/tests.rs".to_owned()];
