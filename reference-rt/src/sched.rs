@@ -120,12 +120,16 @@ pub fn on_big_stack<F: FnOnce()>(f: F) {
         0
     }
     let mut f = Some(f);
-    let rt = rt();
-    // Leave room under the scheduler's suspended frame (and any red zone).
-    let sp = (rt.sched_ctx.stack_pointer() - 256) & !15;
+    // Copied out, so that no reference to the runtime state is alive while
+    // `f` (which reaches it again) runs. Leave room under the scheduler's
+    // suspended frame (and any red zone).
+    let (sp, bounds) = {
+        let rt = rt();
+        ((rt.sched_ctx.stack_pointer() - 256) & !15, rt.thread_bounds)
+    };
     // SAFETY: the scheduler is suspended in `switch_context`, so the stack
     // below its stack pointer is free while this proc runs.
-    unsafe { arch::call_on_stack(sp, &rt.thread_bounds, trampoline::<F>, &mut f as *mut Option<F> as u64) };
+    unsafe { arch::call_on_stack(sp, &bounds, trampoline::<F>, &mut f as *mut Option<F> as u64) };
 }
 
 /// Writes a runtime message to standard error.
