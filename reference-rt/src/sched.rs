@@ -105,6 +105,13 @@ fn rt() -> &'static mut Runtime {
     unsafe { (*RT.0.get()).as_mut().unwrap_unchecked() }
 }
 
+/// The scheduler's saved context, as a raw pointer: it is written by one
+/// switch and read by another while procs run, so no reference to it may
+/// stay alive across a switch.
+fn sched_ctx() -> *mut Context {
+    &raw mut rt().sched_ctx
+}
+
 /// The running proc.
 pub fn current() -> *mut Proc {
     rt().current
@@ -154,7 +161,7 @@ pub fn fail_current(status: i32, why: fmt::Arguments) -> ! {
     unsafe {
         report(format_args!("rustrt: proc {} failed: {why}\n", (*p).id));
         (*p).state = State::Ended(status);
-        arch::switch_context(&mut (*p).ctx, &rt.sched_ctx);
+        arch::switch_context(&raw mut (*p).ctx, sched_ctx());
     }
     arch::trap()
 }
@@ -234,7 +241,7 @@ unsafe extern "C" fn proc_start(arg: usize) -> ! {
     unsafe {
         let status = stack::enter_frame(p, (*p).entry_desc, (*p).entry, (*p).arg) as u32 as i32;
         (*p).state = State::Ended(status);
-        arch::switch_context(&mut (*p).ctx, &rt().sched_ctx);
+        arch::switch_context(&raw mut (*p).ctx, sched_ctx());
     }
     arch::trap()
 }
@@ -254,7 +261,7 @@ fn schedule() -> i32 {
         let state = unsafe {
             (*p).state = State::Running;
             (*p).slice_ticks = 0;
-            arch::switch_context(&mut rt.sched_ctx, &(*p).ctx);
+            arch::switch_context(sched_ctx(), &raw const (*p).ctx);
             (*p).state
         };
         let rt = self::rt();
@@ -442,7 +449,7 @@ unsafe fn switch_out(state: State) {
     // SAFETY: caller's promise.
     unsafe {
         (*p).state = state;
-        arch::switch_context(&mut (*p).ctx, &rt.sched_ctx);
+        arch::switch_context(&raw mut (*p).ctx, sched_ctx());
     }
 }
 
