@@ -17,15 +17,12 @@ use conformance::case::{Case, Start};
 use conformance::expectations::Expectations;
 use conformance::golden::{self, Verdict};
 use conformance::outcome::{self, Outcome, Termination};
-use conformance::plan::{PLAN_ENV, Plan, PlatformRun};
+use conformance::plan::{PLAN_ENV, Plan, PlatformRun, REFERENCE_RUNTIME};
 use conformance::report::{CaseResult, Report, RunnerInfo, RuntimeInfo};
 use conformance::run::run_with_limit;
 use conformance::{artifact, preflight};
 use libtest_mimic::{Arguments, Failed, Trial};
 use sha2::{Digest, Sha256};
-
-/// The name reports give the reference runtime (set by `cargo xtask test`).
-const REFERENCE_RUNTIME: &str = "reference";
 
 fn main() {
     let args = Arguments::from_args();

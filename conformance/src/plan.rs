@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::platform::Platform;
 
+/// The name under which reports file the reference runtime.
+pub const REFERENCE_RUNTIME: &str = "reference";
+
 /// The environment variable that names the plan file.
 pub const PLAN_ENV: &str = "CONFORMANCE_PLAN";
 

@@ -43,7 +43,12 @@ impl Ci {
         // One closing line that counts what the suite checked on the reference runtime.
         let mut n_passed = 0;
         for platform in crate::build::platforms(sh, "all")? {
-            let path = sh.current_dir().join("results/reference").join(&platform.name).join("report.json");
+            let path = sh
+                .current_dir()
+                .join("results")
+                .join(conformance::plan::REFERENCE_RUNTIME)
+                .join(&platform.name)
+                .join("report.json");
             n_passed += conformance::report::Report::read(&path)?.cases.len();
         }
         println!("conformance: {n_passed} passed, 0 failed");

@@ -49,6 +49,7 @@ pub struct Fixtures {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Expect {
+    /// Read (the schema is strict) for people, not by the code.
     #[allow(dead_code)]
     about: String,
     #[serde(default)]

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, bail};
-use conformance::plan::{PLAN_ENV, Plan, PlatformRun};
+use conformance::plan::{PLAN_ENV, Plan, PlatformRun, REFERENCE_RUNTIME};
 use conformance::platform::Platform;
 use xshell::{Shell, cmd};
 
@@ -58,7 +58,7 @@ enum RuntimeSource {
 
 impl RuntimeUnderTest {
     pub fn reference() -> RuntimeUnderTest {
-        RuntimeUnderTest { name: "reference".to_owned(), source: RuntimeSource::Reference }
+        RuntimeUnderTest { name: REFERENCE_RUNTIME.to_owned(), source: RuntimeSource::Reference }
     }
 
     pub fn from_dir(name: &str, dir: &Path) -> RuntimeUnderTest {
