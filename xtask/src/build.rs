@@ -12,7 +12,7 @@ use xshell::{Shell, cmd};
 
 /// Crates under `crates-under-test/` that are libraries for the others,
 /// not crates under test.
-const SUPPORT_CRATES: [&str; 2] = ["rt-abi", "support"];
+const SUPPORT_CRATES: [&str; 1] = ["support"];
 
 /// What a platform build produced.
 pub struct Built {
@@ -158,17 +158,17 @@ pub fn patched_runtime_source(sh: &Shell, name: &str, patch: &Path) -> anyhow::R
     if src.exists() {
         std::fs::remove_dir_all(&src)?;
     }
-    for dir in ["reference-rt/src", "reference-rt/include", "crates-under-test/rt-abi/src"] {
+    for dir in ["reference-rt/src", "reference-rt/include", "reference-rt/abi/src"] {
         copy_dir(&root.join(dir), &src.join(dir))?;
     }
-    for file in ["reference-rt/Cargo.toml", "crates-under-test/rt-abi/Cargo.toml", "Cargo.lock", "rustfmt.toml"] {
+    for file in ["reference-rt/Cargo.toml", "reference-rt/abi/Cargo.toml", "Cargo.lock", "rustfmt.toml"] {
         std::fs::copy(root.join(file), src.join(file)).with_context(|| format!("copying {file}"))?;
     }
     let manifest = std::fs::read_to_string(root.join("Cargo.toml"))?;
     let start = manifest.find("members = [").context("no workspace members in Cargo.toml")?;
     let end = start + manifest[start..].find(']').context("unterminated members")? + 1;
     let manifest =
-        format!("{}members = [\"reference-rt\", \"crates-under-test/rt-abi\"]{}", &manifest[..start], &manifest[end..]);
+        format!("{}members = [\"reference-rt\", \"reference-rt/abi\"]{}", &manifest[..start], &manifest[end..]);
     let manifest: String =
         manifest.lines().filter(|l| !l.starts_with("default-members")).map(|l| format!("{l}\n")).collect();
     std::fs::write(src.join("Cargo.toml"), manifest)?;

@@ -85,7 +85,7 @@ fn layout_facts() -> Vec<(&'static str, u64)> {
 
 #[test]
 fn c_header_agrees_with_rust_definitions() {
-    let header_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../reference-rt/include");
+    let header_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../include");
     let dir = std::env::temp_dir().join(format!("rt-abi-probe-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let facts = layout_facts();
