@@ -41,6 +41,14 @@ pub fn run_with_limit(mut command: Command, limit: Duration, scratch: &Path) -> 
     let stdout = File::create(&out_path).with_context(|| format!("cannot create {}", out_path.display()))?;
     let stderr = File::create(&err_path).with_context(|| format!("cannot create {}", err_path.display()))?;
     command.stdin(Stdio::null()).stdout(stdout).stderr(stderr).process_group(0);
+    // The dynamic loader's variables would choose another library than the
+    // runtime beside the crate (`cargo run` sets LD_LIBRARY_PATH to
+    // target/debug/deps, which can hold a stale librustrt.so).
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("LD_") {
+            command.env_remove(&name);
+        }
+    }
     let started = Instant::now();
     let mut child = command.spawn().with_context(|| format!("cannot start {command:?}"))?;
     let ended = loop {
