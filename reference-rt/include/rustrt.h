@@ -1,7 +1,7 @@
 /* rustrt.h: the runtime ABI in C (SPEC.md), for people who implement a
  * runtime or a host in C.
  *
- * This header mirrors crates-under-test/rt-abi/src/lib.rs. It cannot drift
+ * This header mirrors reference-rt/abi/src/lib.rs. It cannot drift
  * from it: rt-abi's tests compile this file and compare every size and offset
  * with the Rust definitions.
  */
@@ -19,7 +19,7 @@ extern "C" {
 #define RT_MAGIC UINT64_C(0x0000545254535552)
 
 /* The ABI version this header describes. */
-#define RT_ABI_VERSION 2u
+#define RT_ABI_VERSION 3u
 
 /* Exit statuses fixed by the ABI; a crate's own results are below 90. */
 #define RT_EXIT_FIRST_RESERVED 90
@@ -39,6 +39,8 @@ extern "C" {
 #define RT_MESSAGE_OVERHEAD 32u
 #define RT_VEC_HEADER 32u
 #define RT_TIME_SLICE 1000u
+/* Windows only: bytes below every segment where DeallocationStack points. */
+#define RT_WINDOWS_STACK_ROOM 8192u
 
 /* Results of send and join; RT_UNSUPPORTED from a host's table. */
 #define RT_NO_SUCH_PROC (-1)
@@ -122,7 +124,16 @@ typedef struct rt_proc_info {
     uint64_t vec_copies;
 } rt_proc_info;
 
-/* The interface table of ABI version 2. */
+/* What is alive in the whole runtime, and what it costs (SPEC.md 13.9). */
+typedef struct rt_runtime_info {
+    uint64_t procs;    /* procs created and not ended */
+    uint64_t segments; /* stack segments allocated and not freed */
+    uint64_t vecs;     /* vecs allocated and not freed */
+    uint64_t messages; /* messages queued, not yet received or discarded */
+    uint64_t bytes;    /* the sum of the charges of all of the above */
+} rt_runtime_info;
+
+/* The interface table of ABI version 3. */
 typedef struct rt_table {
     rt_table_header header;
     /* NUL-terminated name of the runtime implementation. */
@@ -149,6 +160,8 @@ typedef struct rt_table {
     int32_t (*send_vec)(uint32_t to, rt_vec *v);
     rt_vec *(*receive_vec)(uint32_t *sender);
     void (*tick)(uint64_t n);
+    /* ---- version 3 ---- */
+    void (*runtime_info)(rt_runtime_info *out);
 } rt_table;
 
 /* A crate's rust entry point (exported as "rust_entry"). */

@@ -34,7 +34,8 @@ pub enum State {
     Runnable,
     Running,
     Receiving,
-    Joining,
+    /// Waiting for this proc to end.
+    Joining(u32),
     /// Ended, with this status (a failure's status included).
     Ended(i32),
 }
@@ -268,7 +269,7 @@ fn schedule() -> i32 {
         rt.current = core::ptr::null_mut();
         match state {
             State::Running | State::Runnable => rt.run_queue.push_back(id),
-            State::Receiving | State::Joining => {}
+            State::Receiving | State::Joining(_) => {}
             State::Ended(status) => {
                 end_proc(id, status);
                 if id == ROOT {
@@ -319,12 +320,11 @@ fn deadlock() -> ! {
     report(format_args!("rustrt: deadlock: no proc can run;"));
     for slot in &rt.procs {
         if let Slot::Live(proc) = slot {
-            let what = match proc.state {
-                State::Receiving => "waits for a message",
-                State::Joining => "waits for a proc to end",
-                _ => "is stuck",
-            };
-            report(format_args!(" proc {} {what};", proc.id));
+            match proc.state {
+                State::Receiving => report(format_args!(" proc {} waits for a message;", proc.id)),
+                State::Joining(target) => report(format_args!(" proc {} waits for proc {target} to end;", proc.id)),
+                _ => report(format_args!(" proc {} is stuck;", proc.id)),
+            }
         }
     }
     report(format_args!("\n"));
@@ -523,7 +523,7 @@ pub unsafe extern "C" fn join(id: u32, discarded: *mut u64) -> i32 {
                 return status;
             }
             // SAFETY: the running proc, on its stack.
-            None => unsafe { switch_out(State::Joining) },
+            None => unsafe { switch_out(State::Joining(id)) },
         }
     }
 }
@@ -555,6 +555,35 @@ pub unsafe extern "C" fn receive(buf: *mut u8, cap: usize, sender: *mut u32) -> 
         len = message.bytes.len();
     });
     len
+}
+
+/// The `runtime_info` slot.
+pub unsafe extern "C" fn runtime_info(out: *mut rt_abi::RuntimeInfo) {
+    let mut info = rt_abi::RuntimeInfo {
+        vecs: crate::vec::LIVE_VECS.get(),
+        bytes: crate::vec::LIVE_VEC_BYTES.get(),
+        ..Default::default()
+    };
+    for slot in &rt().procs {
+        let Slot::Live(proc) = slot else { continue };
+        info.procs += 1;
+        info.bytes += StackModel::PROC_CHARGE;
+        let mut seg = proc.first;
+        while !seg.is_null() {
+            info.segments += 1;
+            // SAFETY: a live proc's segments are live.
+            unsafe {
+                info.bytes += StackModel::SEGMENT_HEADER + (*seg).size;
+                seg = (*seg).next;
+            }
+        }
+        for message in &proc.queue {
+            info.messages += 1;
+            info.bytes += message.charge;
+        }
+    }
+    // SAFETY: `out` is writable (SPEC.md).
+    unsafe { out.write(info) };
 }
 
 /// The `receive_vec` slot.

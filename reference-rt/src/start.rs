@@ -38,6 +38,7 @@ static TABLE: RtTable = RtTable {
     send_vec: vec::send_vec,
     receive_vec: sched::receive_vec,
     tick: sched::tick,
+    runtime_info: sched::runtime_info,
 };
 
 /// The frame in which the root proc runs the crate's `rust_entry`.

@@ -29,6 +29,21 @@ struct VecPrefix {
 }
 
 const PREFIX: usize = size_of::<VecPrefix>();
+
+/// Vecs alive, and their charges, for `runtime_info`.
+pub struct Counter(core::cell::Cell<u64>);
+// SAFETY: the runtime is single-threaded.
+unsafe impl Sync for Counter {}
+impl Counter {
+    pub fn get(&self) -> u64 {
+        self.0.get()
+    }
+    fn set(&self, v: u64) {
+        self.0.set(v)
+    }
+}
+pub static LIVE_VECS: Counter = Counter(core::cell::Cell::new(0));
+pub static LIVE_VEC_BYTES: Counter = Counter(core::cell::Cell::new(0));
 const _: () = assert!(size_of::<RtVec>() as u64 == StackModel::VEC_HEADER);
 
 fn charge_of(size: u64) -> u64 {
@@ -45,6 +60,8 @@ fn new_vec(capacity: u64) -> *mut RtVec {
         sched::fatal(format_args!("a vec of {capacity} bytes cannot exist"));
     };
     let block = crate::os::alloc(bytes);
+    LIVE_VECS.set(LIVE_VECS.get() + 1);
+    LIVE_VEC_BYTES.set(LIVE_VEC_BYTES.get() + charge_of(capacity));
     if block.is_null() {
         sched::fatal(format_args!("out of memory allocating a vec of {capacity} bytes"));
     }
@@ -118,6 +135,8 @@ pub unsafe fn release_ref(v: *mut RtVec) {
         let block = (v as *mut u8).sub(PREFIX);
         let owner = (*(block as *mut VecPrefix)).owner;
         sched::uncharge(owner, charge_of((*v).size));
+        LIVE_VECS.set(LIVE_VECS.get() - 1);
+        LIVE_VEC_BYTES.set(LIVE_VEC_BYTES.get() - charge_of((*v).size));
         crate::os::dealloc(block);
     }
 }

@@ -12,7 +12,7 @@ use xshell::{Shell, cmd};
 
 /// Crates under `crates-under-test/` that are libraries for the others,
 /// not crates under test.
-const SUPPORT_CRATES: [&str; 1] = ["support"];
+const SUPPORT_CRATES: [&str; 2] = ["scenario-format", "support"];
 
 /// What a platform build produced.
 pub struct Built {

@@ -15,7 +15,7 @@ use core::ffi::c_char;
 pub const RT_MAGIC: u64 = u64::from_le_bytes(*b"RUSTRT\0\0");
 
 /// The ABI version this crate describes. See the version history in SPEC.md.
-pub const RT_ABI_VERSION: u32 = 2;
+pub const RT_ABI_VERSION: u32 = 3;
 
 /// The name of the runtime's one entry point, imported by every crate.
 pub const RT_START_SYMBOL: &str = "rt_start";
@@ -74,6 +74,19 @@ impl StackModel {
     pub const VEC_HEADER: u64 = 32;
     /// Ticks a proc may run before it yields at its next yield point.
     pub const TIME_SLICE: u64 = 1000;
+    /// Windows only: bytes of memory the runtime keeps below every segment's
+    /// frame space, where `DeallocationStack` points (SPEC.md §10.11).
+    pub const WINDOWS_STACK_ROOM: u64 = 8192;
+    /// The bytes a frame of declared size `size` takes in a segment
+    /// (SPEC.md §10.2): saturating, so an absurd size asks for an
+    /// impossible frame instead of wrapping to a small one.
+    pub const fn frame_bytes(size: u64) -> u64 {
+        let rounded = match size.checked_add(15) {
+            Some(n) => n & !15,
+            None => u64::MAX & !15,
+        };
+        rounded.saturating_add(Self::FRAME_RECORD + Self::CALL_RESERVE)
+    }
 }
 
 /// A copy-on-write, reference-counted byte vector (seed lines 32–38). Crates
@@ -181,6 +194,23 @@ pub struct ProcInfo {
     pub vec_copies: u64,
 }
 
+/// What `runtime_info` reports: what is alive in the whole runtime, and
+/// what it costs by the charges of SPEC.md §13.7 (§13.9).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RuntimeInfo {
+    /// Procs created and not ended.
+    pub procs: u64,
+    /// Stack segments allocated and not freed, over all procs.
+    pub segments: u64,
+    /// Vecs allocated and not freed.
+    pub vecs: u64,
+    /// Messages queued and not yet received or discarded.
+    pub messages: u64,
+    /// The sum of the charges of all of the above.
+    pub bytes: u64,
+}
+
 /// `send`, `join`: the target proc does not exist or has ended.
 pub const RT_NO_SUCH_PROC: i32 = -1;
 /// `join`: a proc cannot join itself.
@@ -205,7 +235,7 @@ pub struct RtTableHeader {
     pub write_out: unsafe extern "C" fn(bytes: *const u8, len: usize),
 }
 
-/// The interface table of ABI version 1: the header, then the services.
+/// The interface table of ABI version 3: the header, then the services.
 #[repr(C)]
 pub struct RtTable {
     /// The frozen header.
@@ -258,13 +288,16 @@ pub struct RtTable {
     pub receive_vec: unsafe extern "C" fn(sender: *mut u32) -> *mut RtVec,
     /// Counts `n` ticks: a yield point (see SPEC.md, "Ticks").
     pub tick: unsafe extern "C" fn(n: u64),
+    // ---- version 3 ----
+    /// Describes what is alive in the whole runtime.
+    pub runtime_info: unsafe extern "C" fn(out: *mut RuntimeInfo),
 }
 
 // SAFETY: a table is immutable once published to a crate (SPEC.md), and the
 // pointers it holds point to immutable data or to thread-safe functions.
 unsafe impl Sync for RtTable {}
 
-/// The size of a version-1 table, as it appears in the header's `size`.
+/// The size of a version-3 table, as it appears in the header's `size`.
 pub const RT_TABLE_SIZE: u32 = core::mem::size_of::<RtTable>() as u32;
 
 #[cfg(test)]
