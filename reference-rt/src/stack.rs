@@ -1,117 +1,114 @@
-//! Segmented stacks (seed lines 18–24, 39–46): every proc's stack is a list
-//! of segments, the first `FIRST_SEGMENT_SIZE` bytes, each next one double
-//! the previous (or as big as the frame that needs it). Crate code really
-//! runs on them: `frame_call` moves the stack pointer onto the segment.
+//! Segmented stacks (seed lines 18–24, 39–46; SPEC.md §10): every proc's
+//! stack is a list of segments, the first `FIRST_SEGMENT_SIZE` bytes, each
+//! next one double the previous (or as big as the frame that needs it).
+//! Crate code really runs on them: `sched::enter_frame` moves the stack
+//! pointer into the frame `ProcStack::push` makes.
 //!
 //! ```text
-//!   segment (one allocation)            frame region (declared size S)
-//!   ┌───────────────────────┐ ◄ top      ┌──────────────────────┐ ◄ top - live (before)
-//!   │ frame region (live)   │            │ FrameRecord (32 B)   │ ◄ sp of the frame's function
-//!   │ frame region          │            │ S bytes for the      │
-//!   │ ...                   │            │   function's own use │
-//!   │ free                  │            │ CALL_RESERVE bytes   │ runtime code it calls
-//!   ├───────────────────────┤ ◄ low      └──────────────────────┘ ◄ top - live (after)
-//!   │ Segment header (64 B) │
+//!   one allocation                      a frame (declared size S, F bytes)
+//!   ┌───────────────────────┐ ◄ high    ┌──────────────────────┐ ◄ top = high - live (before)
+//!   │ frames (live)         │           │ FrameRecord (32 B)   │ ◄ sp given to fn (§10.3)
+//!   │ ...                   │           │ S bytes for fn       │
+//!   │ free                  │           │ CALL_RESERVE bytes   │ runtime code fn calls
+//!   ├───────────────────────┤ ◄ low     └──────────────────────┘ ◄ top - F
+//!   │ room (Windows, 8 KiB) │
+//!   │ Segment header        │ ends with a canary
 //!   └───────────────────────┘
 //! ```
 //!
-//! Hot split (seed 41–43): returning from the first frame of a segment goes
-//! back to `prev` and keeps the segment as `prev.next`; entering the next
-//! segment again reuses it when it is big enough. At most one such spare is
-//! kept: when a proc steps back from segment k to k-1, segment k+1 (if any)
-//! is freed. So a call/return loop on a boundary allocates once, and a deep
-//! recursion returns its memory as it unwinds, but for one segment.
+//! Hot split (seed 41–43, §10.6): stepping back from a segment keeps it as
+//! the cached next one and frees the one after it; entering the next
+//! segment again reuses the cached one when it is big enough.
 //!
-//! Runtime code that allocates or frees runs on the scheduler's stack
-//! (`sched::on_big_stack`), never on a small segment.
+//! Every allocation and free runs on the thread's stack (`upcall::run`);
+//! the fast paths (a frame that fits, stepping onto the cached segment)
+//! run on the proc's segment within the call reserve.
+//!
+//! Two canaries catch stack overruns as a fatal error instead of silent
+//! corruption: each frame record's last word (checked when the frame is
+//! left: code below it overran its own frame, or runtime code above it its
+//! reserve) and each segment header's last word (checked when the segment
+//! is left or freed).
 
-use core::ffi::CStr;
-
-use rt_abi::{BacktraceEntry, ExitStatus, FrameDesc, FrameFn, StackInfo, StackModel};
+use rt_abi::{BacktraceEntry, FrameDesc, StackInfo, StackModel};
 
 use crate::arch::{self, StackBounds};
-use crate::sched::{self, Proc};
+use crate::budget::{Account, Failure, Kind, Ledger};
+use crate::{os, upcall};
 
-/// The head of every segment: exactly `StackModel::SEGMENT_HEADER` bytes.
+/// The head of a segment's allocation.
 #[repr(C)]
 pub struct Segment {
-    pub prev: *mut Segment,
-    pub next: *mut Segment,
+    prev: *mut Segment,
+    /// The cached next segment, or the next one in use.
+    next: *mut Segment,
     /// Bytes of frame space.
-    pub size: u64,
+    size: u64,
     /// Bytes of frame space in use, from the top.
-    pub live: u64,
-    pub index: u32,
-    _pad: u32,
-    /// The segment as Windows' TEB must see it while code runs on it.
-    pub bounds: StackBounds,
+    live: u64,
+    index: u32,
+    /// valgrind's name for the frame space.
+    valgrind_id: u32,
+    canary: u64,
 }
 
-const _: () = assert!(size_of::<Segment>() as u64 == StackModel::SEGMENT_HEADER);
+const HEADER: usize = size_of::<Segment>();
+const SEGMENT_CANARY: u64 = 0x5e67_c0de_5e67_c0de;
+const FRAME_CANARY: u64 = 0xf4a3_e000_c0de_f4a3;
 
-/// The runtime's record at the top of every frame: the frame chain that
-/// backtraces walk across segments.
-#[repr(C)]
-pub struct FrameRecord {
-    pub desc: *const FrameDesc,
-    pub prev: *mut FrameRecord,
-    pub seg: *mut Segment,
-    /// The frame's whole size in the segment.
-    pub bytes: u64,
-}
-
-const _: () = assert!(size_of::<FrameRecord>() as u64 == StackModel::FRAME_RECORD);
-
-/// The bytes a frame of declared size `size` takes in a segment.
-/// Saturates: an absurd declared size asks for an impossible frame (which
-/// fails the proc) rather than wrapping to a small one.
-pub fn frame_bytes(size: u64) -> u64 {
-    align16(size).saturating_add(StackModel::FRAME_RECORD + StackModel::CALL_RESERVE)
-}
-
-/// The size of the segment that follows one of `prev_size` bytes for a frame
-/// of `frame` bytes: double, or the frame's size when that is larger.
-pub fn next_segment_size(prev_size: u64, frame: u64) -> u64 {
-    prev_size.saturating_mul(2).max(align16(frame))
-}
-
-fn align16(n: u64) -> u64 {
-    n.saturating_add(15) & !15
-}
-
-/// One past the highest address of the segment's frame space.
+/// The lowest address of a segment's frame space.
 ///
 /// # Safety
 /// `seg` is a live segment.
-pub unsafe fn top(seg: *const Segment) -> usize {
+unsafe fn low(seg: *const Segment) -> usize {
+    seg as usize + HEADER + arch::STACK_ROOM
+}
+
+/// One past the highest address of a segment's frame space.
+///
+/// # Safety
+/// `seg` is a live segment.
+unsafe fn high(seg: *const Segment) -> usize {
     // SAFETY: caller's promise.
-    seg as usize + StackModel::SEGMENT_HEADER as usize + unsafe { (*seg).size } as usize
+    unsafe { low(seg) + (*seg).size as usize }
+}
+
+/// What the OS must see while code runs on `seg`.
+///
+/// # Safety
+/// `seg` is a live segment.
+unsafe fn bounds(seg: *const Segment) -> StackBounds {
+    // SAFETY: caller's promise.
+    unsafe { StackBounds::of_segment(low(seg), high(seg)) }
+}
+
+/// The charge of a segment of `size` bytes (SPEC.md §13.7).
+fn cost(size: u64) -> u64 {
+    StackModel::SEGMENT_HEADER.saturating_add(size)
 }
 
 /// Allocates a segment of `size` bytes after `prev` (null for a first one).
-/// The caller has charged it to the proc. Runs on a big stack.
-pub fn allocate(prev: *mut Segment, size: u64) -> *mut Segment {
-    let Some(total) = StackModel::SEGMENT_HEADER.checked_add(size).and_then(|t| usize::try_from(t).ok()) else {
-        sched::fatal(format_args!("a {size}-byte stack segment cannot exist"));
-    };
-    let seg = crate::os::alloc(total) as *mut Segment;
+/// On the thread's stack; the caller has charged it.
+fn allocate(prev: *mut Segment, size: u64) -> *mut Segment {
+    let total = usize::try_from(size).ok().and_then(|s| s.checked_add(HEADER + arch::STACK_ROOM));
+    let Some(total) = total else { os::fatal(format_args!("a {size}-byte stack segment cannot exist")) };
+    let seg = os::alloc(total) as *mut Segment;
     if seg.is_null() {
-        sched::fatal(format_args!("out of memory allocating a {size}-byte stack segment"));
+        os::fatal(format_args!("out of memory for a {size}-byte stack segment"));
     }
-    // SAFETY: a non-null `prev` is a live segment.
-    let index = if prev.is_null() { 0 } else { unsafe { (*prev).index + 1 } };
-    let low = seg as usize + StackModel::SEGMENT_HEADER as usize;
-    // SAFETY: `seg` is a fresh allocation big enough for the header.
+    // SAFETY: `seg` is fresh and big enough; a non-null `prev` is live.
     unsafe {
+        let index = if prev.is_null() { 0 } else { (*prev).index + 1 };
         seg.write(Segment {
             prev,
             next: core::ptr::null_mut(),
             size,
             live: 0,
             index,
-            _pad: 0,
-            bounds: StackBounds { base: low + size as usize, limit: low, dealloc: low },
+            valgrind_id: 0,
+            canary: SEGMENT_CANARY,
         });
+        (*seg).valgrind_id = arch::stack_register(low(seg), high(seg));
         if !prev.is_null() {
             (*prev).next = seg;
         }
@@ -119,189 +116,306 @@ pub fn allocate(prev: *mut Segment, size: u64) -> *mut Segment {
     seg
 }
 
-/// Frees `seg` and every segment after it; returns how many and their charge.
-/// Runs on a big stack, never on one of these segments.
+/// Checks a segment's canary.
 ///
 /// # Safety
-/// Nothing runs on these segments any more.
-pub unsafe fn free_chain(seg: *mut Segment) -> (u64, u64) {
-    let (mut count, mut bytes) = (0, 0);
-    // SAFETY: `seg` is live; its `prev` (if any) stays, and forgets it.
+/// `seg` is a live segment.
+unsafe fn check_segment(seg: *const Segment) {
+    // SAFETY: caller's promise.
+    if unsafe { (*seg).canary } != SEGMENT_CANARY {
+        segment_overwritten(seg);
+    }
+}
+
+/// A segment's canary is gone (its index may be too): fatal.
+#[cold]
+#[inline(never)]
+fn segment_overwritten(_seg: *const Segment) -> ! {
+    upcall::run(|| {
+        os::fatal(format_args!(
+            "the header below a stack segment was overwritten: a frame used more stack than it declared"
+        ))
+    });
+    arch::trap()
+}
+
+/// A frame record's canary is gone: fatal.
+#[cold]
+#[inline(never)]
+fn record_overwritten(record: *const FrameRecord) -> ! {
+    upcall::run(|| {
+        // SAFETY: the descriptor pointer may be overwritten too: only the canary was checked.
+        let _ = record;
+        os::fatal(format_args!(
+            "a frame record was overwritten: the frame below it used more stack than it declared, or runtime \
+             code more than its call reserve"
+        ))
+    });
+    arch::trap()
+}
+
+/// Frees `seg`, forgetting it in its `prev`. On the thread's stack.
+///
+/// # Safety
+/// `seg` is live, has no next segment, and nothing runs on it.
+unsafe fn free(seg: *mut Segment) {
+    // SAFETY: caller's promise.
     unsafe {
+        check_segment(seg);
         if !(*seg).prev.is_null() {
             (*(*seg).prev).next = core::ptr::null_mut();
         }
+        arch::stack_deregister((*seg).valgrind_id);
+        os::dealloc(seg as *mut u8);
     }
-    let mut cur = seg;
-    while !cur.is_null() {
-        // SAFETY: every segment in the chain is live until freed here; its
-        // `prev` is not touched, it may be freed already.
+}
+
+/// The runtime's record at the top of every frame: the chain backtraces
+/// walk across segments.
+#[repr(C)]
+pub struct FrameRecord {
+    desc: *const FrameDesc,
+    prev: *mut FrameRecord,
+    seg: *mut Segment,
+    /// `FRAME_CANARY ^ address`: the word an overrun from the next frame
+    /// (or from runtime code above) reaches first.
+    canary: u64,
+}
+
+const _: () = assert!(size_of::<FrameRecord>() as u64 == StackModel::FRAME_RECORD);
+const _: () = assert!(core::mem::offset_of!(FrameRecord, canary) == 24, "the canary is the record's highest word");
+
+/// A proc's stack: its segments and frames.
+pub struct ProcStack {
+    current: *mut Segment,
+    first: *mut Segment,
+    frame: *mut FrameRecord,
+    depth: u64,
+    allocated: u64,
+    freed: u64,
+}
+
+/// What the OS must see while a frame's function runs.
+///
+/// # Safety
+/// `record` is a live frame.
+#[inline(always)]
+pub unsafe fn frame_bounds(record: *const FrameRecord) -> StackBounds {
+    // SAFETY: caller's promise.
+    unsafe { bounds((*record).seg) }
+}
+
+impl ProcStack {
+    /// A new proc's stack: segment 0 with its start-up region live (SPEC.md
+    /// §10.1), charged to `account`, which has room for it (spawn checked).
+    /// On the thread's stack.
+    pub fn new(account: &mut Account, ledger: &mut Ledger) -> ProcStack {
+        let size = StackModel::FIRST_SEGMENT_SIZE;
+        if account.try_charge(ledger, Kind::Segment, cost(size)).is_err() {
+            unreachable!("spawn checks the budget for the first segment");
+        }
+        let first = allocate(core::ptr::null_mut(), size);
+        // SAFETY: a fresh segment.
+        unsafe { (*first).live = StackModel::CALL_RESERVE + StackModel::FRAME_RECORD };
+        ProcStack { current: first, first, frame: core::ptr::null_mut(), depth: 0, allocated: 1, freed: 0 }
+    }
+
+    /// The top of segment 0, where the proc's start-up code runs, and the
+    /// OS's view of that segment.
+    pub fn start_up(&self) -> (usize, StackBounds) {
+        // SAFETY: segment 0 lives as long as the proc.
+        unsafe { (high(self.first), bounds(self.first)) }
+    }
+
+    /// Makes a frame for `desc` (SPEC.md §10.4 (b)–(c)) in the current
+    /// segment or the cached next one; null when it needs a new segment
+    /// (`push_on_new_segment`). The fast path: on the proc's segment.
+    ///
+    /// # Safety
+    /// The proc runs on this stack; `desc` is a valid descriptor.
+    #[inline(always)]
+    pub unsafe fn push(&mut self, desc: *const FrameDesc) -> *mut FrameRecord {
+        // SAFETY: the current segment and its cached next one are live; `desc`
+        // is valid (caller's promise).
         unsafe {
-            let next = (*cur).next;
-            bytes += StackModel::SEGMENT_HEADER + (*cur).size;
-            count += 1;
-            crate::os::dealloc(cur as *mut u8);
-            cur = next;
+            let need = StackModel::frame_bytes((*desc).size);
+            let mut seg = self.current;
+            if (*seg).live.saturating_add(need) > (*seg).size {
+                let cached = (*seg).next;
+                if cached.is_null() || (*cached).size < need {
+                    return core::ptr::null_mut();
+                }
+                seg = cached;
+                self.current = cached;
+            }
+            self.make_frame(seg, desc, need)
         }
     }
-    (count, bytes)
-}
 
-/// The `frame_call` slot: runs `f(arg)` in a new frame on the calling proc's
-/// stack. This is the hot path: no allocation, no stack switch but the one
-/// onto the frame, unless the segment is full.
-pub unsafe extern "C" fn frame_call(desc: *const FrameDesc, f: FrameFn, arg: u64) -> u64 {
-    let p = sched::current();
-    // SAFETY: a crate passes a valid descriptor (SPEC.md); `p` is the running proc.
-    unsafe { enter_frame(p, desc, f, arg) }
-}
-
-/// `frame_call` for proc `p` (also used by a proc's start, for its body).
-///
-/// # Safety
-/// `p` is the running proc and `desc` a valid descriptor.
-pub unsafe fn enter_frame(p: *mut Proc, desc: *const FrameDesc, f: FrameFn, arg: u64) -> u64 {
-    // SAFETY: `p` is the running proc; its segments are live; see each step.
-    unsafe {
-        // Every frame entry is a yield point and costs one tick.
-        sched::tick_point(p, 1);
-        let need = frame_bytes((*desc).size);
-        let mut seg = (*p).seg;
-        if (*seg).live.saturating_add(need) > (*seg).size {
-            seg = next_segment(p, desc, need);
-        }
-        let frame_top = top(seg) - (*seg).live as usize;
-        let record = (frame_top - StackModel::FRAME_RECORD as usize) as *mut FrameRecord;
-        // The record sits inside the frame region just claimed.
-        record.write(FrameRecord { desc, prev: (*p).frame, seg, bytes: need });
-        (*seg).live += need;
-        (*p).frame = record;
-        (*p).depth += 1;
-        // The frame's function runs with its stack pointer at the record.
-        let result = arch::call_on_stack(record as usize, &(*seg).bounds, f, arg);
-        (*p).frame = (*record).prev;
-        (*p).depth -= 1;
-        (*seg).live -= need;
-        if (*seg).live == 0 && !(*seg).prev.is_null() {
-            previous_segment(p, seg);
-        }
-        result
-    }
-}
-
-/// Moves `p` onto the segment after its current one, reusing the cached one
-/// when it fits, else allocating (on the big stack). Fails the proc when the
-/// new segment would exceed its memory budget.
-///
-/// # Safety
-/// `p` is the running proc.
-unsafe fn next_segment(p: *mut Proc, desc: *const FrameDesc, need: u64) -> *mut Segment {
-    // SAFETY: `p` and its segments are live.
-    unsafe {
-        let cur = (*p).seg;
-        let cached = (*cur).next;
-        if !cached.is_null() && (*cached).size >= need {
-            (*cached).live = 0;
-            (*p).seg = cached;
-            return cached;
-        }
-        sched::on_big_stack(|| grow(p, desc, need));
-        (*p).seg
-    }
-}
-
-/// Allocates the next segment for `p` (freeing a cached one too small for
-/// this frame). Runs on the big stack.
-fn grow(p: *mut Proc, desc: *const FrameDesc, need: u64) {
-    // SAFETY: `p` is the running proc; we are on the scheduler's stack.
-    unsafe {
-        let cur = (*p).seg;
-        if !(*cur).next.is_null() {
-            let (count, bytes) = free_chain((*cur).next);
-            (*p).segments_freed += count;
-            (*p).curr_mem -= bytes;
-        }
-        let size = next_segment_size((*cur).size, need);
-        let charge = StackModel::SEGMENT_HEADER.saturating_add(size);
-        if (*p).curr_mem.saturating_add(charge) > (*p).mem_budget {
-            let name = CStr::from_ptr((*desc).name).to_str().unwrap_or("?");
-            sched::fail_current(
-                ExitStatus::STACK_LIMIT,
-                format_args!(
-                    "stack limit: frame `{name}` needs {need} bytes, and a new {size}-byte segment would bring \
-                     the proc to {} of its {}-byte memory budget",
-                    (*p).curr_mem.saturating_add(charge),
-                    (*p).mem_budget
-                ),
-            );
-        }
-        (*p).curr_mem += charge;
-        (*p).segments_allocated += 1;
-        (*p).seg = allocate(cur, size);
-    }
-}
-
-/// Steps `p` back from `seg` (whose last frame just returned) to the segment
-/// before it, keeping `seg` as the cached next one and freeing any beyond it.
-///
-/// # Safety
-/// `p` is the running proc, now running on `seg.prev`.
-unsafe fn previous_segment(p: *mut Proc, seg: *mut Segment) {
-    // SAFETY: `p`, `seg` and `seg.prev` are live; `seg.next` is unused.
-    unsafe {
-        (*p).seg = (*seg).prev;
-        if !(*seg).next.is_null() {
-            sched::on_big_stack(|| {
-                let (count, bytes) = free_chain((*seg).next);
-                (*p).segments_freed += count;
-                (*p).curr_mem -= bytes;
-            });
+    /// Writes the record of a frame of `need` bytes at the top of `seg`'s free space.
+    ///
+    /// # Safety
+    /// `seg` is the current segment and has room.
+    #[inline(always)]
+    unsafe fn make_frame(&mut self, seg: *mut Segment, desc: *const FrameDesc, need: u64) -> *mut FrameRecord {
+        // SAFETY: caller's promise.
+        unsafe {
+            let top = high(seg) - (*seg).live as usize;
+            let record = (top - StackModel::FRAME_RECORD as usize) as *mut FrameRecord;
+            record.write(FrameRecord { desc, prev: self.frame, seg, canary: FRAME_CANARY ^ record as u64 });
+            (*seg).live += need;
+            self.frame = record;
+            self.depth += 1;
+            record
         }
     }
-}
 
-/// The `stack_info` slot.
-pub unsafe extern "C" fn stack_info(out: *mut StackInfo) {
-    let p = sched::current();
-    // SAFETY: `p` is the running proc; `out` is writable (SPEC.md).
-    unsafe {
-        let seg = (*p).seg;
-        let mut held = 0;
-        let mut cur = (*p).first;
-        while !cur.is_null() {
-            held += 1;
-            cur = (*cur).next;
-        }
-        out.write(StackInfo {
-            segment_index: (*seg).index,
-            segments_held: held,
-            segment_size: (*seg).size,
-            segment_live: (*seg).live,
-            segment_low: (*seg).bounds.limit as u64,
-            segment_high: top(seg) as u64,
-            segments_allocated: (*p).segments_allocated,
-            segments_freed: (*p).segments_freed,
-            depth: (*p).depth,
-        });
-    }
-}
-
-/// The `backtrace` slot: the calling proc's frames, innermost first.
-pub unsafe extern "C" fn backtrace(out: *mut BacktraceEntry, max: usize) -> usize {
-    let p = sched::current();
-    let mut n = 0;
-    // SAFETY: the frame chain of the running proc is live; `out` has room for `max`.
-    unsafe {
-        let mut frame = (*p).frame;
-        while !frame.is_null() && n < max {
-            out.add(n).write(BacktraceEntry {
-                desc: (*frame).desc,
-                segment_index: (*(*frame).seg).index,
-                _reserved: 0,
-            });
-            n += 1;
-            frame = (*frame).prev;
+    /// The slow part of `push` (SPEC.md §10.5): frees a cached segment too
+    /// small for the frame, charges and allocates a new one, and makes the
+    /// frame there. On the thread's stack.
+    ///
+    /// # Safety
+    /// As for `push`, which returned null.
+    pub unsafe fn push_on_new_segment(
+        &mut self,
+        account: &mut Account,
+        ledger: &mut Ledger,
+        desc: *const FrameDesc,
+    ) -> Result<*mut FrameRecord, Failure> {
+        // SAFETY: the current segment and its cached next one are live.
+        unsafe {
+            let need = StackModel::frame_bytes((*desc).size);
+            let cur = self.current;
+            let cached = (*cur).next;
+            if !cached.is_null() {
+                self.free_one(account, ledger, cached);
+            }
+            let size = (*cur).size.saturating_mul(2).max(need);
+            account.try_charge(ledger, Kind::Segment, cost(size)).map_err(|over| Failure::StackLimit {
+                frame_name: (*desc).name,
+                frame_bytes: need,
+                segment_size: size,
+                over,
+            })?;
+            let seg = allocate(cur, size);
+            self.allocated += 1;
+            self.current = seg;
+            Ok(self.make_frame(seg, desc, need))
         }
     }
-    n
+
+    /// Frees one segment that nothing runs on, and gives its charge back.
+    /// On the thread's stack.
+    ///
+    /// # Safety
+    /// `seg` is a segment of this stack with no next one, not in use.
+    unsafe fn free_one(&mut self, account: &mut Account, ledger: &mut Ledger, seg: *mut Segment) {
+        // SAFETY: caller's promise.
+        unsafe {
+            account.uncharge(ledger, Kind::Segment, cost((*seg).size));
+            free(seg);
+        }
+        self.freed += 1;
+    }
+
+    /// Leaves the innermost frame, `record` (SPEC.md §10.4 (e), §10.6).
+    /// Returns the segment to free when stepping back left one beyond the
+    /// cached one (`free_beyond`), else null. The fast path.
+    ///
+    /// # Safety
+    /// `record` is the innermost frame, whose function has returned.
+    #[inline(always)]
+    pub unsafe fn pop(&mut self, record: *mut FrameRecord) -> *mut Segment {
+        // SAFETY: the record and its segment are live (caller's promise).
+        unsafe {
+            if (*record).canary != FRAME_CANARY ^ record as u64 {
+                record_overwritten(record);
+            }
+            let seg = (*record).seg;
+            self.frame = (*record).prev;
+            self.depth -= 1;
+            (*seg).live -= StackModel::frame_bytes((*(*record).desc).size);
+            if (*seg).live != 0 || (*seg).prev.is_null() {
+                return core::ptr::null_mut();
+            }
+            if (*seg).canary != SEGMENT_CANARY {
+                segment_overwritten(seg);
+            }
+            self.current = (*seg).prev;
+            (*seg).next
+        }
+    }
+
+    /// Frees the segment `pop` returned. On the thread's stack.
+    ///
+    /// # Safety
+    /// `beyond` came from `pop`.
+    pub unsafe fn free_beyond(&mut self, account: &mut Account, ledger: &mut Ledger, beyond: *mut Segment) {
+        // SAFETY: caller's promise: the segment after the cached one, unused.
+        unsafe { self.free_one(account, ledger, beyond) }
+    }
+
+    /// Frees every segment (the proc has ended). On the thread's stack.
+    pub fn free_all(&mut self, account: &mut Account, ledger: &mut Ledger) {
+        // Free from the last one back, so each has no next segment when freed.
+        let mut last = self.first;
+        // SAFETY: the chain from `first` is live; nothing runs on it any more.
+        unsafe {
+            while !(*last).next.is_null() {
+                last = (*last).next;
+            }
+            while !last.is_null() {
+                let prev = (*last).prev;
+                self.free_one(account, ledger, last);
+                last = prev;
+            }
+        }
+    }
+
+    /// What `stack_info` reports (SPEC.md §10.9).
+    pub fn info(&self) -> StackInfo {
+        // SAFETY: the proc's segments are live.
+        unsafe {
+            let seg = self.current;
+            let mut held = 1;
+            let mut cur = self.first;
+            while !(*cur).next.is_null() {
+                held += 1;
+                cur = (*cur).next;
+            }
+            StackInfo {
+                segment_index: (*seg).index,
+                segments_held: held,
+                segment_size: (*seg).size,
+                segment_live: (*seg).live,
+                segment_low: low(seg) as u64,
+                segment_high: high(seg) as u64,
+                segments_allocated: self.allocated,
+                segments_freed: self.freed,
+                depth: self.depth,
+            }
+        }
+    }
+
+    /// Writes at most `max` frames, innermost first (SPEC.md §10.10).
+    ///
+    /// # Safety
+    /// `out` has room for `max` entries (it may be null when `max` is 0).
+    pub unsafe fn backtrace(&self, out: *mut BacktraceEntry, max: usize) -> usize {
+        let mut n = 0;
+        let mut frame = self.frame;
+        // SAFETY: the frame chain is live; `out` has room (caller's promise).
+        unsafe {
+            while !frame.is_null() && n < max {
+                out.add(n).write(BacktraceEntry {
+                    desc: (*frame).desc,
+                    segment_index: (*(*frame).seg).index,
+                    _reserved: 0,
+                });
+                n += 1;
+                frame = (*frame).prev;
+            }
+        }
+        n
+    }
 }

@@ -1,228 +1,255 @@
-//! Copy-on-write, reference-counted vecs (seed lines 32–38).
+//! Copy-on-write, reference-counted vecs (seed lines 32–38; SPEC.md §13).
 //!
 //! ```text
-//!   allocation:  [ VecPrefix (16 B, runtime-private) | RtVec header (32 B) | slots (size B) ]
-//!                                                     ▲ the pointer crates see
+//!   allocation:  [ Prefix (16 B, runtime-private) | RtVec header (32 B) | slots (size B) ]
+//!                                                  ▲ the pointer crates see
 //! ```
 //!
-//! `refs` is atomic: sharing and the 1 → 0 release are compare-and-swap
-//! loops, as in the original design, so a multi-threaded scheduler would not
-//! change the semantics. Each reference belongs to a proc (listed in its
-//! `held`) or to a queued message; a proc's references are released when it
-//! ends, so a failed proc gives back every vec only it held.
-//!
-//! A vec is charged to the proc that made it (`VEC_HEADER + size`) until it
-//! is freed, whoever releases it last.
+//! `refs` is atomic, so a multi-threaded scheduler would not change the
+//! semantics. Each reference belongs to a proc (listed in its `Held`) or to
+//! a queued message; a proc's references are released when it ends. A vec
+//! is charged to the proc that made it; when the last reference goes, the
+//! caller learns whom to give the charge back to (`Freed`), since that may
+//! be another proc, or one that has ended.
 
 use core::sync::atomic::Ordering;
 
 use rt_abi::{RT_VEC_BAD_OFFSET, RT_VEC_COPIED, RT_VEC_GROWN, RT_VEC_IN_PLACE, RtVec, StackModel};
 
-use crate::sched::{self, Proc};
+use crate::budget::{Account, Failure, Kind, Ledger, Request};
+use crate::{os, upcall};
 
 /// What the runtime keeps in front of every vec.
 #[repr(C)]
-struct VecPrefix {
+struct Prefix {
     /// The proc charged for the vec.
     owner: u32,
     _pad: [u32; 3],
 }
 
-const PREFIX: usize = size_of::<VecPrefix>();
-
-/// Vecs alive, and their charges, for `runtime_info`.
-pub struct Counter(core::cell::Cell<u64>);
-// SAFETY: the runtime is single-threaded.
-unsafe impl Sync for Counter {}
-impl Counter {
-    pub fn get(&self) -> u64 {
-        self.0.get()
-    }
-    fn set(&self, v: u64) {
-        self.0.set(v)
-    }
-}
-pub static LIVE_VECS: Counter = Counter(core::cell::Cell::new(0));
-pub static LIVE_VEC_BYTES: Counter = Counter(core::cell::Cell::new(0));
+const PREFIX: usize = size_of::<Prefix>();
+const _: () = assert!(PREFIX == 16, "keeps the header 16-aligned");
 const _: () = assert!(size_of::<RtVec>() as u64 == StackModel::VEC_HEADER);
 
-fn charge_of(size: u64) -> u64 {
+/// The charge of a vec of `size` bytes (SPEC.md §13.7).
+pub fn cost(size: u64) -> u64 {
     StackModel::VEC_HEADER.saturating_add(size)
 }
 
-/// Allocates a vec of `capacity` bytes for the running proc, charged to it
-/// and held by it. Runs on the big stack; fails the proc past its budget.
-fn new_vec(capacity: u64) -> *mut RtVec {
-    let p = sched::current();
-    // SAFETY: a proc is running.
-    unsafe { sched::charge_current(charge_of(capacity), format_args!("a vec of {capacity} bytes")) };
-    let Some(bytes) = usize::try_from(charge_of(capacity)).ok().and_then(|n| n.checked_add(PREFIX)) else {
-        sched::fatal(format_args!("a vec of {capacity} bytes cannot exist"));
-    };
-    let block = crate::os::alloc(bytes);
-    LIVE_VECS.set(LIVE_VECS.get() + 1);
-    LIVE_VEC_BYTES.set(LIVE_VEC_BYTES.get() + charge_of(capacity));
+/// A vec freed by its last release: whose account gets `cost` back.
+#[derive(Clone, Copy, Debug)]
+pub struct Freed {
+    pub owner: u32,
+    pub cost: u64,
+}
+
+/// The references a proc holds, one entry per reference.
+pub struct Held {
+    list: *mut *mut RtVec,
+    len: u32,
+    cap: u32,
+}
+
+impl Held {
+    pub const fn new() -> Held {
+        Held { list: core::ptr::null_mut(), len: 0, cap: 0 }
+    }
+
+    /// Records one more reference to `v`.
+    pub fn push(&mut self, v: *mut RtVec) {
+        if self.len == self.cap {
+            upcall::run(|| self.grow());
+        }
+        // SAFETY: `len < cap` now; the list has `cap` entries.
+        unsafe { self.list.add(self.len as usize).write(v) };
+        self.len += 1;
+    }
+
+    /// Doubles the list. On the thread's stack.
+    fn grow(&mut self) {
+        let cap = (self.cap * 2).max(4);
+        let list = os::alloc(cap as usize * size_of::<*mut RtVec>()) as *mut *mut RtVec;
+        if list.is_null() {
+            os::fatal(format_args!("out of memory for a proc's list of vec references"));
+        }
+        // SAFETY: both lists hold `len` entries; the old one came from os::alloc.
+        unsafe {
+            if !self.list.is_null() {
+                core::ptr::copy_nonoverlapping(self.list, list, self.len as usize);
+                os::dealloc(self.list as *mut u8);
+            }
+        }
+        self.list = list;
+        self.cap = cap;
+    }
+
+    /// Forgets one reference to `v`; false when there is none.
+    pub fn remove(&mut self, v: *mut RtVec) -> bool {
+        // The latest first: a release usually follows its share.
+        for i in (0..self.len as usize).rev() {
+            // SAFETY: `i < len`.
+            unsafe {
+                if *self.list.add(i) == v {
+                    self.len -= 1;
+                    *self.list.add(i) = *self.list.add(self.len as usize);
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    /// Takes the last reference, if any (a proc that ends releases them all).
+    pub fn pop(&mut self) -> Option<*mut RtVec> {
+        if self.len == 0 {
+            return None;
+        }
+        self.len -= 1;
+        // SAFETY: the old `len - 1 < cap`.
+        Some(unsafe { *self.list.add(self.len as usize) })
+    }
+
+    /// Frees the list itself. On the thread's stack.
+    pub fn free(&mut self) {
+        if !self.list.is_null() {
+            // SAFETY: from os::alloc, not used afterwards.
+            unsafe { os::dealloc(self.list as *mut u8) };
+        }
+        *self = Held::new();
+    }
+}
+
+/// Allocates a vec of `capacity` bytes, charged to `owner` (whose `account`
+/// it is) and held by it (SPEC.md §13.3). On the thread's stack.
+pub fn alloc(
+    owner: u32,
+    account: &mut Account,
+    ledger: &mut Ledger,
+    held: &mut Held,
+    capacity: u64,
+) -> Result<*mut RtVec, Failure> {
+    account
+        .try_charge(ledger, Kind::Vec, cost(capacity))
+        .map_err(|over| Failure::memory(Request::Vec { size: capacity }, over))?;
+    let bytes = usize::try_from(cost(capacity)).ok().and_then(|n| n.checked_add(PREFIX));
+    let Some(bytes) = bytes else { os::fatal(format_args!("a vec of {capacity} bytes cannot exist")) };
+    let block = os::alloc(bytes);
     if block.is_null() {
-        sched::fatal(format_args!("out of memory allocating a vec of {capacity} bytes"));
+        os::fatal(format_args!("out of memory for a vec of {capacity} bytes"));
     }
     // SAFETY: `block` is fresh and big enough for prefix, header and slots.
-    unsafe {
-        (block as *mut VecPrefix).write(VecPrefix { owner: (*p).id, _pad: [0; 3] });
+    let v = unsafe {
+        (block as *mut Prefix).write(Prefix { owner, _pad: [0; 3] });
         let v = block.add(PREFIX) as *mut RtVec;
         v.write(RtVec { refs: core::sync::atomic::AtomicU64::new(1), size: capacity, live: 0, init: 0, slots: [] });
-        hold(p, v);
         v
-    }
+    };
+    held.push(v);
+    Ok(v)
 }
 
-/// Records that proc `p` holds one more reference to `v`. Runs on the big
-/// stack (the list may grow).
-///
-/// # Safety
-/// `p` is a live proc.
-pub unsafe fn hold(p: *mut Proc, v: *mut RtVec) {
-    // SAFETY: caller's promise.
-    unsafe { (*p).held.push(v) };
-}
-
-/// Forgets one reference of proc `p` to `v`; false when it holds none.
-///
-/// # Safety
-/// `p` is a live proc.
-unsafe fn unhold(p: *mut Proc, v: *mut RtVec) -> bool {
-    // SAFETY: caller's promise.
-    let held = unsafe { &mut (*p).held };
-    match held.iter().rposition(|&h| h == v) {
-        Some(i) => {
-            held.swap_remove(i);
-            true
-        }
-        None => false,
-    }
-}
-
-/// Adds a reference: compare-and-swap, as the original design.
+/// One more reference to `v`, for the holder of `held` (SPEC.md §13.3).
 ///
 /// # Safety
 /// `v` is a live vec.
-unsafe fn add_ref(v: *mut RtVec) {
+pub unsafe fn share(v: *mut RtVec, held: &mut Held) {
     // SAFETY: caller's promise.
-    let refs = unsafe { &(*v).refs };
-    let mut current = refs.load(Ordering::Relaxed);
-    while let Err(seen) = refs.compare_exchange_weak(current, current + 1, Ordering::Relaxed, Ordering::Relaxed) {
-        current = seen;
-    }
+    unsafe { (*v).refs.fetch_add(1, Ordering::Relaxed) };
+    held.push(v);
 }
 
-/// Drops a reference; at the last one (a 1 → 0 compare-and-swap) frees the
-/// vec and returns its charge to its owner. Runs on the big stack.
+/// One more reference to `v` for a queued message.
+///
+/// # Safety
+/// `v` is a live vec.
+pub unsafe fn add_ref(v: *mut RtVec) {
+    // SAFETY: caller's promise.
+    unsafe { (*v).refs.fetch_add(1, Ordering::Relaxed) };
+}
+
+/// Drops one reference to `v`; the last one frees the vec (on the thread's
+/// stack) and says whose charge comes back.
 ///
 /// # Safety
 /// `v` is a live vec and the caller owns the reference it drops.
-pub unsafe fn release_ref(v: *mut RtVec) {
+pub unsafe fn release(v: *mut RtVec) -> Option<Freed> {
     // SAFETY: caller's promise.
-    let refs = unsafe { &(*v).refs };
-    let mut current = refs.load(Ordering::Acquire);
-    loop {
-        match refs.compare_exchange_weak(current, current - 1, Ordering::AcqRel, Ordering::Acquire) {
-            Ok(1) => break,
-            Ok(_) => return,
-            Err(seen) => current = seen,
-        }
-    }
-    // SAFETY: the last reference is gone; the block starts PREFIX bytes before `v`.
     unsafe {
+        if (*v).refs.fetch_sub(1, Ordering::AcqRel) != 1 {
+            return None;
+        }
         let block = (v as *mut u8).sub(PREFIX);
-        let owner = (*(block as *mut VecPrefix)).owner;
-        sched::uncharge(owner, charge_of((*v).size));
-        LIVE_VECS.set(LIVE_VECS.get() - 1);
-        LIVE_VEC_BYTES.set(LIVE_VEC_BYTES.get() - charge_of((*v).size));
-        crate::os::dealloc(block);
+        let freed = Freed { owner: (*(block as *mut Prefix)).owner, cost: cost((*v).size) };
+        upcall::run(|| os::dealloc(block));
+        Some(freed)
     }
 }
 
-// ---- the table's vec slots ----
-
-pub unsafe extern "C" fn vec_alloc(capacity: u64) -> *mut RtVec {
-    let mut v = core::ptr::null_mut();
-    sched::on_big_stack(|| v = new_vec(capacity));
-    v
+/// What a write did, besides its result: the vec it replaced, when that
+/// one was freed.
+pub struct Written {
+    pub result: i32,
+    pub freed: Option<Freed>,
 }
 
-pub unsafe extern "C" fn vec_share(v: *mut RtVec) -> *mut RtVec {
-    let p = sched::current();
-    // SAFETY: the crate passes a vec it holds (SPEC.md); the running proc is live.
-    unsafe {
-        add_ref(v);
-        if (*p).held.len() < (*p).held.capacity() {
-            hold(p, v);
-        } else {
-            sched::on_big_stack(|| hold(p, v));
-        }
-    }
-    v
-}
-
-pub unsafe extern "C" fn vec_release(v: *mut RtVec) {
-    let p = sched::current();
-    // SAFETY: the running proc is live; only a held reference is released.
-    unsafe {
-        if unhold(p, v) {
-            sched::on_big_stack(|| release_ref(v));
-        }
-    }
-}
-
-pub unsafe extern "C" fn vec_write(pv: *mut *mut RtVec, offset: u64, bytes: *const u8, len: usize) -> i32 {
-    let p = sched::current();
-    // SAFETY: the crate passes a vec it holds and `len` readable bytes (SPEC.md).
+/// `vec_write` (SPEC.md §13.4) for proc `me`, which holds `*pv`.
+///
+/// # Safety
+/// `*pv` is a live vec `held` lists; `bytes` is readable for `len` bytes
+/// (or null when `len` is 0).
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn write(
+    me: u32,
+    account: &mut Account,
+    ledger: &mut Ledger,
+    held: &mut Held,
+    vec_copies: &mut u64,
+    pv: *mut *mut RtVec,
+    offset: u64,
+    bytes: *const u8,
+    len: usize,
+) -> Result<Written, Failure> {
+    // SAFETY: the caller's promises; see each step.
     unsafe {
         let mut v = *pv;
-        if offset > (*v).live {
-            return RT_VEC_BAD_OFFSET;
-        }
+        // 1. No holes.
         let Some(end) = offset.checked_add(len as u64) else {
-            return RT_VEC_BAD_OFFSET;
+            return Ok(Written { result: RT_VEC_BAD_OFFSET, freed: None });
         };
-        let shared = (*v).refs.load(Ordering::Acquire) > 1;
-        let mut result = RT_VEC_IN_PLACE;
-        if shared || end > (*v).size {
-            let capacity = if end > (*v).size { (*v).size.saturating_mul(2).max(end) } else { (*v).size };
-            let old = v;
-            sched::on_big_stack(|| {
-                let new = new_vec(capacity);
-                core::ptr::copy_nonoverlapping((*old).slots.as_ptr(), (*new).slots.as_mut_ptr(), (*old).live as usize);
-                (*new).live = (*old).live;
-                (*new).init = (*old).live;
-                unhold(p, old);
-                release_ref(old);
-                v = new;
-            });
-            if shared {
-                (*p).vec_copies += 1;
-                result = RT_VEC_COPIED;
-            } else {
-                result = RT_VEC_GROWN;
-            }
-            *pv = v;
+        if offset > (*v).live {
+            return Ok(Written { result: RT_VEC_BAD_OFFSET, freed: None });
         }
-        core::ptr::copy_nonoverlapping(bytes, (*v).slots.as_mut_ptr().add(offset as usize), len);
+        let shared = (*v).refs.load(Ordering::Acquire) > 1;
+        let mut written = Written { result: RT_VEC_IN_PLACE, freed: None };
+        if shared || end > (*v).size {
+            // 2. a private copy, 3. a bigger vec: charged while the old one counts.
+            let size = if end > (*v).size { (*v).size.saturating_mul(2).max(end) } else { (*v).size };
+            let old = v;
+            let (new, freed) = upcall::run(|| -> Result<_, Failure> {
+                let new = alloc(me, account, ledger, held, size)?;
+                let live = (*old).live;
+                core::ptr::copy_nonoverlapping(RtVec::slots_ptr(old), RtVec::slots_ptr(new), live as usize);
+                (*new).live = live;
+                (*new).init = live;
+                held.remove(old);
+                Ok((new, release(old)))
+            })?;
+            v = new;
+            *pv = new;
+            written.freed = freed;
+            if shared {
+                *vec_copies += 1;
+                written.result = RT_VEC_COPIED;
+            } else {
+                written.result = RT_VEC_GROWN;
+            }
+        }
+        // 5. The bytes.
+        if len > 0 {
+            core::ptr::copy_nonoverlapping(bytes, RtVec::slots_ptr(v).add(offset as usize), len);
+        }
         (*v).live = (*v).live.max(end);
         (*v).init = (*v).init.max((*v).live);
-        result
+        Ok(written)
     }
-}
-
-pub unsafe extern "C" fn send_vec(to: u32, v: *mut RtVec) -> i32 {
-    let mut result = 0;
-    sched::on_big_stack(|| {
-        // SAFETY: the crate passes a vec it holds; the message gets its own reference.
-        unsafe { add_ref(v) };
-        result = sched::queue_message(to, alloc::boxed::Box::new([]), v);
-        if result != 0 {
-            // SAFETY: the reference just added, not queued.
-            unsafe { release_ref(v) };
-        }
-    });
-    result
 }

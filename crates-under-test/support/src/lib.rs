@@ -144,7 +144,7 @@ impl VecRef {
     /// vec while the slice is alive.
     pub unsafe fn bytes(&self) -> &[u8] {
         // SAFETY: caller's promise; the first `live` bytes of `slots` are initialised.
-        unsafe { core::slice::from_raw_parts((*self.0).slots.as_ptr(), (*self.0).live as usize) }
+        unsafe { core::slice::from_raw_parts(RtVec::slots_ptr(self.0), (*self.0).live as usize) }
     }
 
     /// The vec's reference count.

@@ -83,7 +83,7 @@ impl StackModel {
     pub const fn frame_bytes(size: u64) -> u64 {
         let rounded = match size.checked_add(15) {
             Some(n) => n & !15,
-            None => u64::MAX & !15,
+            None => !15, // the largest multiple of 16
         };
         rounded.saturating_add(Self::FRAME_RECORD + Self::CALL_RESERVE)
     }
@@ -104,6 +104,18 @@ pub struct RtVec {
     pub init: u64,
     /// `size` bytes follow.
     pub slots: [u8; 0],
+}
+
+impl RtVec {
+    /// The first byte of `v`'s slots, with `v`'s provenance (a reference to
+    /// the zero-length `slots` field would cover no byte of them).
+    ///
+    /// # Safety
+    /// `v` points to a live vec.
+    pub unsafe fn slots_ptr(v: *mut RtVec) -> *mut u8 {
+        // SAFETY: a raw borrow of a field of a live vec: no reference is made.
+        unsafe { (&raw mut (*v).slots).cast() }
+    }
 }
 
 /// `vec_write` results: written in place, after a copy-on-write copy, or

@@ -1,49 +1,56 @@
 //! The one place that selects per-architecture code of the runtime.
 //!
 //! Every architecture file provides:
-//! - `Context`, the callee-saved state of a suspended execution context, and
-//!   `switch_context(from, to)`, which saves one and resumes another;
-//! - `init_context(ctx, stack_top, bounds, entry, arg)`: a context that starts
-//!   `entry(arg)` on a given stack;
+//! - `Context` (`new`, `stack_pointer`): what a suspended execution context
+//!   keeps, and `switch(from, to)`, which suspends one and resumes another;
+//!   `jump(to)`, which resumes one and abandons the current;
+//! - `init(ctx, stack_top, bounds, fp, main, entry, arg)`: a context that
+//!   starts `entry(arg)` on a given stack, and `INIT_BYTES`, what that uses
+//!   at the top of the stack;
 //! - `call_on_stack(sp, bounds, f, arg)`: `f(arg)` on another stack, then back;
-//! - `thread_stack_bounds()`: the OS's idea of the current stack (Windows TEB);
-//! - `rust_eh_personality`, a hidden symbol (see below);
-//! - `trap() -> !`, an instruction that stops the process at once.
+//! - `StackBounds` (`of_segment`, `of_thread`): the OS's description of a
+//!   stack while code runs on it (Windows' TEB; nothing elsewhere), and
+//!   `STACK_ROOM`, the bytes the OS needs below every segment;
+//! - `FpControl::current()`: the floating-point control state a new proc
+//!   inherits (SPEC.md §11.8);
+//! - `stack_register(low, high)` / `stack_deregister(id)`: valgrind's stack
+//!   registry (no-ops outside valgrind);
+//! - `rust_eh_personality`, a hidden symbol (see below), and `trap() -> !`.
 //!
-//! The precompiled `core` names the unwinder's personality routine even though
-//! the runtime is built with `panic = "abort"` and never unwinds. Defining it
-//! in assembly keeps it out of the library's exports (a `#[no_mangle]` Rust
-//! function would be exported).
+//! Every assembly offset is `offset_of!` of its struct, passed as a `const`
+//! operand, with the layouts the code relies on asserted at compile time.
+//!
+//! The precompiled `core` names the unwinder's personality routine even
+//! though the runtime is built with `panic = "abort"` and never unwinds.
+//! Defining it in assembly keeps it out of the library's exports (a
+//! `#[no_mangle]` Rust function would be exported).
+//!
+//! Under Miri, `miri.rs` replaces all of it with threads (see there).
 
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(all(target_arch = "x86_64", not(windows), not(miri)))]
 mod x86_64_sysv;
-#[cfg(all(target_arch = "x86_64", not(windows)))]
+#[cfg(all(target_arch = "x86_64", not(windows), not(miri)))]
 pub use x86_64_sysv::*;
 
-#[cfg(all(target_arch = "x86_64", windows))]
+#[cfg(all(target_arch = "x86_64", windows, not(miri)))]
 mod x86_64_windows;
-#[cfg(all(target_arch = "x86_64", windows))]
+#[cfg(all(target_arch = "x86_64", windows, not(miri)))]
 pub use x86_64_windows::*;
 
-#[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+#[cfg(all(target_arch = "aarch64", target_os = "linux", not(miri)))]
 mod aarch64;
-#[cfg(all(target_arch = "aarch64", target_os = "linux"))]
+#[cfg(all(target_arch = "aarch64", target_os = "linux", not(miri)))]
 pub use aarch64::*;
 
+#[cfg(miri)]
+mod miri;
+#[cfg(miri)]
+pub use miri::*;
+
 #[cfg(not(any(
+    miri,
     all(target_arch = "x86_64", not(windows)),
     all(target_arch = "x86_64", windows),
     all(target_arch = "aarch64", target_os = "linux"),
 )))]
 compile_error!("reference-rt has no support for this target: add a file under src/arch/");
-
-/// A stack's bounds as Windows records them in the TEB: `base` is the highest
-/// address, `limit` the lowest usable one, `dealloc` the lowest reserved one.
-/// Other platforms carry them but do not use them.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
-pub struct StackBounds {
-    pub base: usize,
-    pub limit: usize,
-    pub dealloc: usize,
-}

@@ -8,7 +8,7 @@ mod windows;
 #[cfg(windows)]
 pub use windows::*;
 
-/// Standard error as a `fmt::Write`, for the runtime's own messages.
+/// Standard error, for the runtime's own lines (SPEC.md §14.5).
 pub struct Stderr;
 
 impl core::fmt::Write for Stderr {
@@ -16,4 +16,18 @@ impl core::fmt::Write for Stderr {
         write_stderr(s.as_bytes());
         Ok(())
     }
+}
+
+impl crate::budget::Sink for Stderr {
+    fn put(&mut self, bytes: &[u8]) {
+        write_stderr(bytes)
+    }
+}
+
+/// The runtime itself cannot go on (SPEC.md §14.6): one line, then a trap.
+/// Runs on whatever stack it is called on, so callers are on the thread's.
+pub fn fatal(why: core::fmt::Arguments) -> ! {
+    use core::fmt::Write as _;
+    let _ = writeln!(Stderr, "rustrt: fatal: {why}");
+    crate::arch::trap()
 }
