@@ -1,5 +1,5 @@
 //! The OS's view of the stack follows the segments: on Windows the TEB's
-//! `StackBase` and `StackLimit` must describe the segment the code runs on
+//! `StackBase`, `StackLimit` and `DeallocationStack` must describe the segment the code runs on
 //! (stack probes and exception dispatch check against them), at every depth,
 //! after every yield, in every proc. Frames with 8 KiB locals make the
 //! compiler emit stack probes (`___chkstk_ms`), which must stay inside the
@@ -32,7 +32,11 @@ unsafe extern "C" fn body(_: u64) -> u64 {
 fn check(rt: &Rt) -> u64 {
     let info = rt.stack_info();
     match os_stack_bounds() {
-        Some((limit, base)) => u64::from(limit != info.segment_low || base != info.segment_high),
+        Some(os) => u64::from(
+            os.limit != info.segment_low
+                || os.base != info.segment_high
+                || os.dealloc != info.segment_low - crate_support::abi::StackModel::WINDOWS_STACK_ROOM,
+        ),
         None => 0,
     }
 }

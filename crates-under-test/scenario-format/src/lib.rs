@@ -418,6 +418,11 @@ impl<'a> OpReader<'a> {
         OpReader { cursor: Cursor::new(block) }
     }
 
+    /// Bytes of the block read so far: the offset of the next op.
+    pub fn offset(&self) -> usize {
+        self.cursor.pos
+    }
+
     /// The next op, `Ok(None)` at the end of the block.
     pub fn next_op(&mut self) -> Result<Option<RawOp<'a>>, BadImage> {
         if self.cursor.is_empty() {

@@ -358,7 +358,7 @@ impl fmt::Display for Event {
                 Some(name) => write!(f, " {name}={}", render_field(name, *value))?,
                 // Backtrace entries: (desc, segment) pairs after n and guard_ok.
                 None if self.kind == record::BACKTRACE => {
-                    if (i - names.len()) % 2 == 0 {
+                    if (i - names.len()).is_multiple_of(2) {
                         write!(f, " [{}", render_field("desc", *value))?;
                     } else {
                         write!(f, " seg {}]", value)?;

@@ -13,6 +13,14 @@
 
 mod arch;
 pub use arch::os_stack_bounds;
+
+/// The OS's record of the stack the code runs on (Windows' TEB; SPEC.md §10.11).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OsStack {
+    pub base: u64,
+    pub limit: u64,
+    pub dealloc: u64,
+}
 mod mem;
 
 use core::fmt;

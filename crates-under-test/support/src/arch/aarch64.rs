@@ -42,6 +42,6 @@ pub fn trap() -> ! {
 }
 
 /// The OS's record of the current stack's bounds: Linux keeps none per stack.
-pub fn os_stack_bounds() -> Option<(u64, u64)> {
+pub fn os_stack_bounds() -> Option<crate::OsStack> {
     None
 }

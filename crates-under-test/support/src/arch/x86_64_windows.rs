@@ -32,18 +32,19 @@ pub fn trap() -> ! {
     unsafe { core::arch::asm!("ud2", options(noreturn, nomem, nostack)) }
 }
 
-/// The OS's record of the current stack's bounds, `(StackLimit, StackBase)`
-/// from the TEB: what stack probes and exception dispatch check against.
-pub fn os_stack_bounds() -> Option<(u64, u64)> {
-    let (base, limit): (u64, u64);
-    // SAFETY: reads two fields of the current thread's TEB.
+/// The OS's record of the current stack (SPEC.md §10.11): the TEB's
+/// `StackBase`, `StackLimit` and `DeallocationStack`.
+pub fn os_stack_bounds() -> Option<crate::OsStack> {
+    let (base, limit, dealloc): (u64, u64, u64);
+    // SAFETY: reads three fields of the current thread's TEB.
     unsafe {
         core::arch::asm!(
-            "mov {0}, gs:[0x08]", // NT_TIB.StackBase
-            "mov {1}, gs:[0x10]", // NT_TIB.StackLimit
-            out(reg) base, out(reg) limit,
+            "mov {0}, gs:[0x08]",   // NT_TIB.StackBase
+            "mov {1}, gs:[0x10]",   // NT_TIB.StackLimit
+            "mov {2}, gs:[0x1478]", // TEB.DeallocationStack
+            out(reg) base, out(reg) limit, out(reg) dealloc,
             options(nostack, readonly, preserves_flags),
         )
     };
-    Some((limit, base))
+    Some(crate::OsStack { base, limit, dealloc })
 }
