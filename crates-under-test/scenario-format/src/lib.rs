@@ -1,6 +1,6 @@
 //! Scenario programs and their traces: the one format shared by the
 //! interpreter crate (`crates-under-test/scenario`, `no_std`, running inside
-//! the runtime under test) and the runner's model and generator (`std`).
+//! the runtime under test) and the runner's model and generator (`alloc`).
 //!
 //! A **scenario** is a set of programs: program 0 is the root proc's body
 //! (it runs inside `rust_entry`), the others are bodies of procs that
@@ -19,13 +19,15 @@
 //! The interpreter reports every observable through `write_out` as binary
 //! **records**, one per op and one `STATE` after it (see `record`), which the
 //! runner decodes into events and compares with the model's prediction.
-//! Everything here that is not under the `std` feature works without an
+//! Everything here that is not under the `alloc` feature works without an
 //! allocator.
-#![cfg_attr(not(feature = "std"), no_std)]
+#![no_std]
 
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
+extern crate alloc;
+#[cfg(feature = "alloc")]
 mod owned;
-#[cfg(feature = "std")]
+#[cfg(feature = "alloc")]
 pub use owned::*;
 
 /// The first bytes of every image: "RTSCN", then the format's version.

@@ -2,7 +2,11 @@
 //! builds and the model runs), their encoding into an image, and `Event`
 //! (a decoded record) with its one-line text form.
 
-use std::fmt;
+use alloc::borrow::ToOwned;
+use alloc::format;
+use alloc::string::{String, ToString};
+use alloc::vec::Vec;
+use core::fmt;
 
 use crate::{DESC_LEN, HEADER_LEN, MAGIC, PROGRAM_LEN, SECTION_SIZE, op, record};
 

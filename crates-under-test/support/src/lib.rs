@@ -403,6 +403,25 @@ macro_rules! outln {
     }};
 }
 
+/// Crates have no allocator (they may import nothing but `rt_start`). A
+/// workspace-wide build can still link `alloc` into one (cargo unifies the
+/// features of a shared dependency), which needs a global allocator to
+/// exist: this one refuses every request.
+struct NoAllocator;
+
+// SAFETY: `alloc` returns null (a refusal), which the contract allows.
+unsafe impl core::alloc::GlobalAlloc for NoAllocator {
+    unsafe fn alloc(&self, _layout: core::alloc::Layout) -> *mut u8 {
+        core::ptr::null_mut()
+    }
+
+    unsafe fn dealloc(&self, _ptr: *mut u8, _layout: core::alloc::Layout) {}
+}
+
+#[cfg(not(test))]
+#[global_allocator]
+static NO_ALLOCATOR: NoAllocator = NoAllocator;
+
 #[cfg(not(test))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {

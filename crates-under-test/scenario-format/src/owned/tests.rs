@@ -1,6 +1,10 @@
 //! Round trips: a scenario through its image and the no_std reader, and
 //! records through the writer and the trace decoder.
 
+use alloc::vec;
+use alloc::string::ToString;
+use alloc::vec::Vec;
+
 use crate::*;
 
 fn decode_block(bytes: &[u8]) -> Vec<Op> {
