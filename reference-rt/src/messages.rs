@@ -45,6 +45,7 @@ pub unsafe fn send(rt: &mut Runtime, me: *mut Proc, to: u32, payload: Payload) -
             }
         }
         (*target).queue.push(m);
+        (*target).queued += 1;
         if (*target).state == State::Receiving {
             rt.make_runnable(target);
         }
@@ -61,6 +62,7 @@ pub unsafe fn take(rt: &mut Runtime, me: *mut Proc) -> Option<*mut Message> {
     // SAFETY: `me` is live; its queue's nodes are live.
     unsafe {
         let m = (*me).queue.pop()?;
+        (*me).queued -= 1;
         rt.give_back_message((*m).sender, (*m).cost());
         Some(m)
     }

@@ -73,20 +73,15 @@ impl Message {
     }
 }
 
-/// A proc's FIFO of messages.
+/// A proc's FIFO of messages (its record counts them, `Proc::queued`).
 pub struct MessageQueue {
     head: *mut Message,
     tail: *mut Message,
-    len: u64,
 }
 
 impl MessageQueue {
     pub const fn new() -> MessageQueue {
-        MessageQueue { head: core::ptr::null_mut(), tail: core::ptr::null_mut(), len: 0 }
-    }
-
-    pub fn len(&self) -> u64 {
-        self.len
+        MessageQueue { head: core::ptr::null_mut(), tail: core::ptr::null_mut() }
     }
 
     /// Queues `m` last.
@@ -104,7 +99,6 @@ impl MessageQueue {
             }
         }
         self.tail = m;
-        self.len += 1;
     }
 
     /// Takes the oldest message.
@@ -118,7 +112,6 @@ impl MessageQueue {
         if self.head.is_null() {
             self.tail = core::ptr::null_mut();
         }
-        self.len -= 1;
         Some(m)
     }
 }

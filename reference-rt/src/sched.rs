@@ -65,9 +65,16 @@ fn create_proc(mem_budget: u64, tick_budget: u64, env: *mut c_void, body: Body, 
         if account.try_charge(ledger, Kind::Proc, StackModel::PROC_CHARGE).is_err() {
             unreachable!("checked above");
         }
-        let stack = ProcStack::new(&mut account, ledger);
+        // One allocation: segment 0, then the record (see `state::PROC_FOOTPRINT`).
+        let block = os::alloc(state::PROC_FOOTPRINT);
+        if block.is_null() {
+            os::fatal(format_args!("out of memory for a proc"));
+        }
+        let stack = ProcStack::new_in(block, &mut account, ledger);
         let (top, bounds) = stack.start_up();
-        let p = alloc::boxed::Box::into_raw(alloc::boxed::Box::new(Proc::new(account, stack, tick_budget, env, body)));
+        stack.start_up_scratch().cast::<Body>().write(body);
+        let p = state::record_in(block);
+        p.write(Proc::new(account, stack, tick_budget, env));
         let id = (*rt).add(p);
         arch::init(&raw mut (*p).ctx, top, &bounds, fp, upcall::main_context(), proc_start, p as usize);
         (*rt).make_runnable(p);
@@ -79,8 +86,10 @@ fn create_proc(mem_budget: u64, tick_budget: u64, env: *mut c_void, body: Body, 
 /// then its end.
 unsafe extern "C" fn proc_start(p: usize) -> ! {
     let p = p as *mut Proc;
-    // SAFETY: `p` is this proc, running.
-    let body = unsafe { (*p).body };
+    // SAFETY: `p` is this proc, running; its body was left at the bottom of
+    // its start-up region, which nothing has reached yet (the start-up code
+    // has only just begun, at the region's top).
+    let body = unsafe { (*p).stack.start_up_scratch().cast::<Body>().read() };
     // SAFETY: the body's descriptor and function came from `spawn` (SPEC.md §11.3).
     let status = unsafe { enter_frame(body.desc, body.entry, body.arg) };
     end_current(status as u32 as i32)
@@ -94,7 +103,7 @@ unsafe fn run_next(next: *mut Proc) {
     // SAFETY: caller's promise; single-threaded.
     unsafe {
         (*next).state = State::Running;
-        (*next).ticks.slice = 0;
+        (*next).slice = 0;
         (*runtime()).current = next;
     }
 }
@@ -147,10 +156,10 @@ pub fn yield_point(n: u64) {
     // SAFETY: called from the running proc; the reference to its ticks ends
     // before anything else runs.
     let (curr, budget, slice) = unsafe {
-        let ticks = &mut (*(*runtime()).current).ticks;
-        ticks.curr = ticks.curr.saturating_add(n);
-        ticks.slice = ticks.slice.saturating_add(n);
-        (ticks.curr, ticks.budget, ticks.slice)
+        let me = &mut *(*runtime()).current;
+        me.ticks.curr = me.ticks.curr.saturating_add(n);
+        me.slice = me.slice.saturating_add(n.min(u64::from(u32::MAX)) as u32);
+        (me.ticks.curr, me.ticks.budget, u64::from(me.slice))
     };
     if budget != 0 && curr > budget {
         out_of_ticks(curr, budget);
@@ -265,7 +274,7 @@ fn retire_current(status: i32) -> ! {
         rt.wake_joiners(me);
         rt.retire(id, status, discarded);
         rt.current = core::ptr::null_mut();
-        drop(alloc::boxed::Box::from_raw(me));
+        state::free_record(me);
         if id == ROOT {
             finish(status);
         }
@@ -362,7 +371,7 @@ pub fn proc_info() -> ProcInfo {
             _reserved: 0,
             mem_budget: me.account.mem_budget(),
             curr_mem: me.account.curr_mem(),
-            queued: me.queue.len(),
+            queued: u64::from(me.queued),
             curr_ticks: me.ticks.curr,
             tick_budget: me.ticks.budget,
             vec_copies: me.vec_copies,
@@ -412,7 +421,7 @@ pub fn teardown() -> rt_abi::RuntimeInfo {
             (*p).stack.free_all(&mut (*p).account, &mut rt.ledger);
             (*p).account.uncharge(&mut rt.ledger, Kind::Proc, StackModel::PROC_CHARGE);
             rt.retire((*p).id, 0, 0);
-            drop(alloc::boxed::Box::from_raw(p));
+            state::free_record(p);
         }
         rt.current = core::ptr::null_mut();
         rt.pool.free_all();

@@ -87,16 +87,24 @@ fn cost(size: u64) -> u64 {
     StackModel::SEGMENT_HEADER.saturating_add(size)
 }
 
-/// Allocates a segment of `size` bytes after `prev` (null for a first one).
-/// On the thread's stack; the caller has charged it.
-fn allocate(prev: *mut Segment, size: u64) -> *mut Segment {
-    let total = usize::try_from(size).ok().and_then(|s| s.checked_add(HEADER + arch::STACK_ROOM));
-    let Some(total) = total else { os::fatal(format_args!("a {size}-byte stack segment cannot exist")) };
-    let seg = os::alloc(total) as *mut Segment;
-    if seg.is_null() {
-        os::fatal(format_args!("out of memory for a {size}-byte stack segment"));
-    }
-    // SAFETY: `seg` is fresh and big enough; a non-null `prev` is live.
+/// The bytes a segment of `size` bytes takes in memory: header, the OS's
+/// room, frame space.
+fn footprint(size: usize) -> Option<usize> {
+    size.checked_add(HEADER + arch::STACK_ROOM)
+}
+
+/// The bytes a proc's first segment takes: its record's allocation has
+/// room for it (`ProcStack::new_in`), since both live exactly as long as
+/// the proc.
+pub const FIRST_FOOTPRINT: usize = HEADER + arch::STACK_ROOM + StackModel::FIRST_SEGMENT_SIZE as usize;
+
+/// Makes the segment header of a `size`-byte segment after `prev` (null for
+/// a first one) at `seg`.
+///
+/// # Safety
+/// `seg` is 16-aligned memory of `footprint(size)` bytes nothing else uses.
+unsafe fn place(seg: *mut Segment, prev: *mut Segment, size: u64) {
+    // SAFETY: caller's promise; a non-null `prev` is live.
     unsafe {
         let index = if prev.is_null() { 0 } else { (*prev).index + 1 };
         seg.write(Segment {
@@ -113,6 +121,19 @@ fn allocate(prev: *mut Segment, size: u64) -> *mut Segment {
             (*prev).next = seg;
         }
     }
+}
+
+/// Allocates a segment of `size` bytes after `prev`. On the thread's stack;
+/// the caller has charged it.
+fn allocate(prev: *mut Segment, size: u64) -> *mut Segment {
+    let total = usize::try_from(size).ok().and_then(footprint);
+    let Some(total) = total else { os::fatal(format_args!("a {size}-byte stack segment cannot exist")) };
+    let seg = os::alloc(total) as *mut Segment;
+    if seg.is_null() {
+        os::fatal(format_args!("out of memory for a {size}-byte stack segment"));
+    }
+    // SAFETY: a fresh allocation of the segment's footprint, 16-aligned.
+    unsafe { place(seg, prev, size) };
     seg
 }
 
@@ -154,7 +175,9 @@ fn record_overwritten(record: *const FrameRecord) -> ! {
     arch::trap()
 }
 
-/// Frees `seg`, forgetting it in its `prev`. On the thread's stack.
+/// Frees `seg`, forgetting it in its `prev`. On the thread's stack. A
+/// first segment lives in its proc's record and goes with it: only its
+/// canary is checked and valgrind told.
 ///
 /// # Safety
 /// `seg` is live, has no next segment, and nothing runs on it.
@@ -162,10 +185,11 @@ unsafe fn free(seg: *mut Segment) {
     // SAFETY: caller's promise.
     unsafe {
         check_segment(seg);
-        if !(*seg).prev.is_null() {
-            (*(*seg).prev).next = core::ptr::null_mut();
-        }
         arch::stack_deregister((*seg).valgrind_id);
+        if (*seg).prev.is_null() {
+            return;
+        }
+        (*(*seg).prev).next = core::ptr::null_mut();
         os::dealloc(seg as *mut u8);
     }
 }
@@ -206,18 +230,35 @@ pub unsafe fn frame_bounds(record: *const FrameRecord) -> StackBounds {
 }
 
 impl ProcStack {
-    /// A new proc's stack: segment 0 with its start-up region live (SPEC.md
-    /// §10.1), charged to `account`, which has room for it (spawn checked).
-    /// On the thread's stack.
-    pub fn new(account: &mut Account, ledger: &mut Ledger) -> ProcStack {
+    /// A new proc's stack: segment 0 at `place` (`FIRST_FOOTPRINT` bytes in
+    /// the proc's record's allocation) with its start-up region live
+    /// (SPEC.md §10.1), charged to `account`, which has room for it (spawn
+    /// checked). On the thread's stack.
+    ///
+    /// # Safety
+    /// `place` is 16-aligned memory of `FIRST_FOOTPRINT` bytes that lives
+    /// as long as the proc.
+    pub unsafe fn new_in(place: *mut u8, account: &mut Account, ledger: &mut Ledger) -> ProcStack {
         let size = StackModel::FIRST_SEGMENT_SIZE;
         if account.try_charge(ledger, Kind::Segment, cost(size)).is_err() {
             unreachable!("spawn checks the budget for the first segment");
         }
-        let first = allocate(core::ptr::null_mut(), size);
-        // SAFETY: a fresh segment.
-        unsafe { (*first).live = StackModel::CALL_RESERVE + StackModel::FRAME_RECORD };
+        let first = place as *mut Segment;
+        // SAFETY: caller's promise.
+        unsafe {
+            self::place(first, core::ptr::null_mut(), size);
+            (*first).live = StackModel::CALL_RESERVE + StackModel::FRAME_RECORD;
+        }
         ProcStack { current: first, first, frame: core::ptr::null_mut(), depth: 0, allocated: 1, freed: 0 }
+    }
+
+    /// The bottom of segment 0's start-up region, where the proc's body
+    /// waits until the proc first runs: the start-up code begins at the
+    /// region's top and reads it at once.
+    pub fn start_up_scratch(&self) -> *mut u8 {
+        // SAFETY: segment 0 lives as long as the proc.
+        let top = unsafe { high(self.first) };
+        (top - (StackModel::CALL_RESERVE + StackModel::FRAME_RECORD) as usize) as *mut u8
     }
 
     /// The top of segment 0, where the proc's start-up code runs, and the

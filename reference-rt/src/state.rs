@@ -5,8 +5,12 @@
 //! static, reached as a raw pointer (`runtime()`); code makes short-lived
 //! `&mut` from it and never holds one across a proc switch, an upcall or a
 //! call into crate code. Procs are owned through one provenance: the raw
-//! pointer `Box::into_raw` gave, kept in `Runtime::entries` and in the
-//! intrusive lists, freed by `Box::from_raw` when the proc ends.
+//! pointer their allocation gave, kept in `Runtime::entries` and in the
+//! intrusive lists, freed by `free_record` when the proc ends.
+//!
+//! **Memory.** A proc's record and its segment 0 are one allocation (both
+//! live exactly as long as the proc): `PROC_FOOTPRINT` bytes, the record
+//! first. An id's entry is one word. An idle proc costs about 1 KiB.
 //!
 //! A proc record is the seed's `proc` (lines 2–12) split by owner: its
 //! `Account` (budget.rs, the one writer of `curr_mem`), its `ProcStack`
@@ -21,8 +25,9 @@ use rt_abi::{FrameDesc, FrameFn};
 use crate::Global;
 use crate::arch::Context;
 use crate::budget::{Account, Kind, Ledger};
+use crate::os;
 use crate::queue::{MessageQueue, Pool};
-use crate::stack::ProcStack;
+use crate::stack::{self, ProcStack};
 use crate::vec::{Freed, Held};
 
 /// The root proc (SPEC.md §11.2).
@@ -39,16 +44,16 @@ pub enum State {
     Joining(u32),
 }
 
-/// Ticks (SPEC.md §14).
+/// Ticks (SPEC.md §14); the slice is `Proc::slice`.
 pub struct Ticks {
     pub curr: u64,
     /// 0: none.
     pub budget: u64,
-    /// Since the proc last started running.
-    pub slice: u64,
 }
 
-/// A proc's body: `entry(arg)` in a frame of `desc`, started when it first runs.
+/// A proc's body: `entry(arg)` in a frame of `desc`, started when it first
+/// runs. Kept at the bottom of segment 0's start-up region until then
+/// (`ProcStack::start_up_scratch`), not in the record.
 #[derive(Clone, Copy)]
 pub struct Body {
     pub desc: *const FrameDesc,
@@ -56,11 +61,18 @@ pub struct Body {
     pub arg: u64,
 }
 
+/// A proc's record. Small counters sit at this level rather than in their
+/// parts, so that they pack: the record is what an idle proc costs besides
+/// its first segment.
 pub struct Proc {
     /// Its suspended context (when not running).
     pub ctx: Context,
     pub id: u32,
     pub state: State,
+    /// Messages in `queue`.
+    pub queued: u32,
+    /// Ticks since the proc last started running (SPEC.md §14.2), saturating.
+    pub slice: u32,
     pub account: Account,
     pub stack: ProcStack,
     pub held: Held,
@@ -68,37 +80,38 @@ pub struct Proc {
     pub ticks: Ticks,
     pub vec_copies: u64,
     pub env: *mut c_void,
-    pub body: Body,
-    /// Procs blocked joining this one, in the order they called `join`.
-    joiners: ProcList,
-    /// Its link in another proc's `joiners`.
+    /// The first proc blocked joining this one; the others follow through
+    /// `join_next`, in the order they called `join`.
+    joiners: *mut Proc,
+    /// Its link in another proc's joiners.
     join_next: *mut Proc,
     /// Its link in the run queue.
     run_next: *mut Proc,
 }
 
 impl Proc {
-    pub fn new(account: Account, stack: ProcStack, ticks_budget: u64, env: *mut c_void, body: Body) -> Proc {
+    pub fn new(account: Account, stack: ProcStack, ticks_budget: u64, env: *mut c_void) -> Proc {
         Proc {
             ctx: Context::new(),
             id: 0,
             state: State::Runnable,
+            queued: 0,
+            slice: 0,
             account,
             stack,
             held: Held::new(),
             queue: MessageQueue::new(),
-            ticks: Ticks { curr: 0, budget: ticks_budget, slice: 0 },
+            ticks: Ticks { curr: 0, budget: ticks_budget },
             vec_copies: 0,
             env,
-            body,
-            joiners: ProcList::new(),
+            joiners: core::ptr::null_mut(),
             join_next: core::ptr::null_mut(),
             run_next: core::ptr::null_mut(),
         }
     }
 }
 
-/// An intrusive FIFO of procs through one of their link fields.
+/// An intrusive FIFO of procs through a link field.
 struct ProcList {
     head: *mut Proc,
     tail: *mut Proc,
@@ -145,18 +158,45 @@ fn run_link(p: *mut Proc) -> *mut *mut Proc {
     unsafe { &raw mut (*p).run_next }
 }
 
-fn join_link(p: *mut Proc) -> *mut *mut Proc {
-    // SAFETY: a field of a live proc; no reference is made.
-    unsafe { &raw mut (*p).join_next }
+/// A proc's allocation: its segment 0 (16-aligned at the allocation's
+/// start), then its record.
+pub const PROC_FOOTPRINT: usize = stack::FIRST_FOOTPRINT + size_of::<Proc>();
+const _: () = assert!(stack::FIRST_FOOTPRINT.is_multiple_of(align_of::<Proc>()));
+
+/// Where a proc's record goes in its allocation.
+pub fn record_in(block: *mut u8) -> *mut Proc {
+    block.wrapping_add(stack::FIRST_FOOTPRINT).cast()
 }
 
-/// A proc id's entry: the live proc, or what an ended one left for `join`.
+/// Frees a proc's record (and its segment 0 with it).
+///
+/// # Safety
+/// `p` came from `record_in` of an allocation of `PROC_FOOTPRINT` bytes and
+/// is not used afterwards; its stack has been freed (`ProcStack::free_all`).
+pub unsafe fn free_record(p: *mut Proc) {
+    // SAFETY: caller's promise; a Proc owns nothing that needs dropping.
+    unsafe { os::dealloc((p as *mut u8).sub(stack::FIRST_FOOTPRINT)) }
+}
+
+/// A proc id's entry, one word: a live proc's record (even: records are
+/// aligned), or, once it has ended, `status << 32 | discarded << 1 | 1`
+/// for `join`.
 #[derive(Clone, Copy)]
-struct Entry {
-    /// Null once the proc has ended.
-    proc: *mut Proc,
-    status: i32,
-    discarded: u32,
+struct Entry(u64);
+
+impl Entry {
+    fn live(p: *mut Proc) -> Entry {
+        Entry(p as u64)
+    }
+
+    fn ended(status: i32, discarded: u64) -> Entry {
+        let discarded = discarded.min(u64::from(u32::MAX >> 1));
+        Entry(u64::from(status as u32) << 32 | discarded << 1 | 1)
+    }
+
+    fn proc(self) -> Option<*mut Proc> {
+        (self.0 & 1 == 0).then_some(self.0 as *mut Proc)
+    }
 }
 
 /// What an id names.
@@ -208,10 +248,9 @@ impl Runtime {
         let Some(entry) = (id as usize).checked_sub(1).and_then(|i| self.entries.get(i)) else {
             return Lookup::Never;
         };
-        if entry.proc.is_null() {
-            Lookup::Ended { status: entry.status, discarded: u64::from(entry.discarded) }
-        } else {
-            Lookup::Live(entry.proc)
+        match entry.proc() {
+            Some(p) => Lookup::Live(p),
+            None => Lookup::Ended { status: (entry.0 >> 32) as u32 as i32, discarded: (entry.0 as u32 >> 1) as u64 },
         }
     }
 
@@ -225,12 +264,12 @@ impl Runtime {
 
     /// The procs alive, by id.
     pub fn live_procs(&self) -> impl Iterator<Item = *mut Proc> + '_ {
-        self.entries.iter().map(|e| e.proc).filter(|p| !p.is_null())
+        self.entries.iter().filter_map(|e| e.proc())
     }
 
     /// Gives `p` the next id (SPEC.md §11.1). On the thread's stack.
     pub fn add(&mut self, p: *mut Proc) -> u32 {
-        self.entries.push(Entry { proc: p, status: 0, discarded: 0 });
+        self.entries.push(Entry::live(p));
         let id = self.entries.len() as u32;
         // SAFETY: `p` is a fresh, live proc.
         unsafe { (*p).id = id };
@@ -240,7 +279,7 @@ impl Runtime {
     /// Records that proc `id` ended with `status`, leaving `discarded`
     /// messages; its record is the caller's to free.
     pub fn retire(&mut self, id: u32, status: i32, discarded: u64) {
-        self.entries[id as usize - 1] = Entry { proc: core::ptr::null_mut(), status, discarded: discarded as u32 };
+        self.entries[id as usize - 1] = Entry::ended(status, discarded);
     }
 
     /// Puts `p` at the tail of the run queue (SPEC.md §11.4).
@@ -265,8 +304,15 @@ impl Runtime {
     /// # Safety
     /// Both are live; `joiner` waits for nothing else.
     pub unsafe fn add_joiner(&mut self, target: *mut Proc, joiner: *mut Proc) {
-        // SAFETY: caller's promise.
-        unsafe { (*target).joiners.push(joiner, join_link) }
+        // SAFETY: caller's promise; the joiners of a live proc are live.
+        unsafe {
+            (*joiner).join_next = core::ptr::null_mut();
+            let mut link = &raw mut (*target).joiners;
+            while !(*link).is_null() {
+                link = &raw mut (**link).join_next;
+            }
+            *link = joiner;
+        }
     }
 
     /// Wakes the procs joining `p`, in the order they called `join`.
@@ -274,14 +320,15 @@ impl Runtime {
     /// # Safety
     /// `p` is live.
     pub unsafe fn wake_joiners(&mut self, p: *mut Proc) {
-        loop {
-            // SAFETY: `p` and its joiners are live.
-            let joiner = unsafe { (*p).joiners.pop(join_link) };
-            if joiner.is_null() {
-                return;
+        // SAFETY: `p` and its joiners are live; a blocked joiner is in no run queue.
+        unsafe {
+            let mut joiner = (*p).joiners;
+            (*p).joiners = core::ptr::null_mut();
+            while !joiner.is_null() {
+                let next = (*joiner).join_next;
+                self.make_runnable(joiner);
+                joiner = next;
             }
-            // SAFETY: a blocked joiner is in no run queue.
-            unsafe { self.make_runnable(joiner) };
         }
     }
 

@@ -185,10 +185,31 @@ unsafe extern "C" fn bench_frames(_: u64) -> u64 {
     0
 }
 
+/// Set when the yield partner should stop.
+static STOP_PARTNER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Yields until told to stop: the other half of a round trip.
+unsafe extern "C" fn yield_partner(_: u64) -> u64 {
+    while !STOP_PARTNER.load(std::sync::atomic::Ordering::Relaxed) {
+        // SAFETY: the table's yield.
+        unsafe { (table().yield_now)() };
+    }
+    0
+}
+
 unsafe extern "C" fn bench_yield(_: u64) -> u64 {
     const N: u64 = 1_000_000;
+    // Two procs taking turns: each iteration is a round trip, this proc's
+    // yield to the partner and the partner's yield back: two switches, as
+    // corosensei's resume + yield is.
+    let partner = spawn(&BODY, yield_partner, 0);
     // SAFETY: the table's yield.
     let ours = time_per_op(N, |_| unsafe { (table().yield_now)() });
+    STOP_PARTNER.store(true, std::sync::atomic::Ordering::Relaxed);
+    join(partner);
+    // A yield with nothing else runnable switches nothing (SPEC.md §11.4).
+    // SAFETY: the table's yield.
+    let alone = time_per_op(N, |_| unsafe { (table().yield_now)() });
     let mut coroutine = corosensei::Coroutine::new(|yielder: &corosensei::Yielder<(), ()>, ()| {
         loop {
             yielder.suspend(());
@@ -201,12 +222,20 @@ unsafe extern "C" fn bench_yield(_: u64) -> u64 {
     // panic = "unwind"; this workspace aborts on panic, so keep it.
     std::mem::forget(coroutine);
     push(Row {
-        name: "proc yield + resume",
+        name: "yield round trip between two procs",
         ns_per_op: ours,
         baseline: "corosensei resume + yield",
         baseline_ns_per_op: theirs,
         goal: "<= 1.5",
-        note: String::new(),
+        note: "two switches each".to_owned(),
+    });
+    push(Row {
+        name: "yield with no other proc runnable",
+        ns_per_op: alone,
+        baseline: "corosensei resume + yield",
+        baseline_ns_per_op: theirs,
+        goal: "-",
+        note: "no switch happens".to_owned(),
     });
     0
 }

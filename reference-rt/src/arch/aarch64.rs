@@ -127,7 +127,10 @@ pub unsafe extern "C" fn switch(from: *mut Context, to: *const Context) {
         "ldp d10, d11, [x1, #{d8} + 16]",
         "ldp d12, d13, [x1, #{d8} + 32]",
         "ldp d14, d15, [x1, #{d8} + 48]",
-        "ret", // resume at x30: where it called switch, or the trampoline
+        // Resume at x30 (where it called switch, or the trampoline) with an
+        // indirect branch: `ret` would defeat the return address stack, as
+        // on x86_64 (see x86_64_sysv.rs).
+        "br x30",
         ".cfi_endproc",
         sp = const offset_of!(Context, sp),
         x19 = const offset_of!(Context, x19_x28),

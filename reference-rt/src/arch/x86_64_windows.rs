@@ -250,7 +250,8 @@ pub unsafe extern "C" fn switch(from: *mut Context, to: *const Context) {
         "mov r13, [rdx + {r13}]",
         "mov r14, [rdx + {r14}]",
         "mov r15, [rdx + {r15}]",
-        "ret", // resume where it called switch, or the trampoline
+        "pop rax", // resume where it called switch, or the trampoline, with an
+        "jmp rax", // indirect jump: a `ret` would defeat the return stack (x86_64_sysv.rs)
         ".seh_endproc",
         me = sym switch,
         rsp = const offset_of!(Context, rsp),

@@ -1,8 +1,8 @@
 //! Round trips: a scenario through its image and the no_std reader, and
 //! records through the writer and the trace decoder.
 
-use alloc::vec;
 use alloc::string::ToString;
+use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::*;
