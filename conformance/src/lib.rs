@@ -11,6 +11,7 @@ pub mod artifact;
 pub mod case;
 pub mod expectations;
 pub mod golden;
+pub mod image;
 pub mod outcome;
 pub mod plan;
 pub mod platform;

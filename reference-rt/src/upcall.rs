@@ -27,6 +27,9 @@ static BIG: Global<BigStack> = Global::new(BigStack { main: Context::new(), boun
 
 /// Room left below the main context's stack pointer, whatever it was doing.
 const GAP: usize = 256;
+/// What upcalls use of the thread's stack at most, for valgrind (the
+/// thread's stack is megabytes; upcalls allocate, free, format and write).
+const UPCALL_STACK: usize = 64 * 1024;
 
 /// Starts on the thread's stack (called once by `sched::run_root`).
 pub fn init() {
@@ -79,6 +82,7 @@ pub fn run<R, F: FnOnce() -> R>(f: F) -> R {
         }
         (*big).active = true;
         let sp = (*big).main.stack_pointer().wrapping_sub(GAP) & !15;
+        arch::stack_reuse(sp.wrapping_sub(UPCALL_STACK), sp);
         let mut slot: (Option<F>, MaybeUninit<R>) = (Some(f), MaybeUninit::uninit());
         arch::call_on_stack(sp, &raw mut (*big).bounds, trampoline::<R, F>, &raw mut slot as u64);
         (*big).active = false;

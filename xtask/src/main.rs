@@ -17,6 +17,7 @@
 mod bench;
 mod build;
 mod ci;
+mod debuggers;
 mod deps;
 mod fixtures;
 mod mutants;
@@ -70,6 +71,7 @@ fn run() -> anyhow::Result<()> {
         "mutants" => mutants::Mutants { target: mutants_target(&options), summarize_only: false }.run(&sh),
         "mutants-summary" => mutants::Mutants { target: mutants_target(&options), summarize_only: true }.run(&sh),
         "ci" => ci::Ci.run(&sh),
+        "debuggers" => debuggers::Debuggers.run(&sh),
         other => bail!("unknown command `{other}`: use one of test, bless, fixtures, deps, bench, matrix, diff, ci"),
     }
 }

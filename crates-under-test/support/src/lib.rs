@@ -29,7 +29,7 @@ use core::sync::atomic::{AtomicPtr, Ordering};
 pub use rt_abi as abi;
 use rt_abi::{
     BacktraceEntry, ExitStatus, FrameDesc, FrameFn, ProcInfo, RT_ABI_VERSION, RT_MAGIC, RT_TABLE_SIZE, RtTable, RtVec,
-    SpawnArgs, StackInfo,
+    RuntimeInfo, SpawnArgs, StackInfo,
 };
 
 /// Declares the crate's main function: `fn(&Rt) -> i32`.
@@ -323,6 +323,14 @@ impl Rt {
     pub fn tick(&self, n: u64) {
         // SAFETY: no pointers.
         unsafe { (self.table.tick)(n) }
+    }
+
+    /// What is alive in the whole runtime (SPEC.md §13.9).
+    pub fn runtime_info(&self) -> RuntimeInfo {
+        let mut info = RuntimeInfo::default();
+        // SAFETY: `info` is writable.
+        unsafe { (self.table.runtime_info)(&mut info) };
+        info
     }
 
     pub fn proc_info(&self) -> ProcInfo {

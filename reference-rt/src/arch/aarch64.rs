@@ -206,6 +206,11 @@ pub unsafe extern "C" fn call_on_stack(
 ) -> u64 {
     core::arch::naked_asm!(
         ".cfi_startproc",
+        // A signal frame to unwinders: gdb refuses a caller frame at a lower
+        // address than its callee (segments are anywhere), except across a
+        // signal frame, where stacks may change (sigaltstack). The call sites
+        // are never a function's last instruction, as that then requires.
+        ".cfi_signal_frame",
         "stp x29, x30, [sp, #-16]!", // keep frame pointer and return address on the caller's stack
         ".cfi_def_cfa_offset 16",
         ".cfi_offset x29, -16",
@@ -260,6 +265,17 @@ pub fn stack_register(low: usize, high: usize) -> u32 {
 /// Forgets a stack `stack_register` named.
 pub fn stack_deregister(id: u32) {
     valgrind_request(VG_USERREQ_STACK_DEREGISTER, id as usize, 0);
+}
+
+/// memcheck's `MAKE_MEM_UNDEFINED`: `VG_USERREQ_TOOL_BASE('M', 'C') + 1`.
+const VG_USERREQ_MAKE_MEM_UNDEFINED: usize = 0x4d43_0001;
+
+/// Tells memcheck that `[low, high)` of a stack is about to be used again:
+/// the thread's stack below the suspended main context, which it marked
+/// inaccessible when that stack last shrank, and which it does not mark
+/// again when the stack pointer jumps back into it from a segment.
+pub fn stack_reuse(low: usize, high: usize) {
+    valgrind_request(VG_USERREQ_MAKE_MEM_UNDEFINED, low, high - low);
 }
 
 #[cfg(not(test))]

@@ -162,6 +162,9 @@ pub fn stack_register(_low: usize, _high: usize) -> u32 {
 
 pub fn stack_deregister(_id: u32) {}
 
+/// See `stack_register`.
+pub fn stack_reuse(_low: usize, _high: usize) {}
+
 pub fn trap() -> ! {
     std::process::abort()
 }

@@ -14,7 +14,8 @@
 //! - `FpControl::current()`: the floating-point control state a new proc
 //!   inherits (SPEC.md §11.8);
 //! - `stack_register(low, high)` / `stack_deregister(id)`: valgrind's stack
-//!   registry (no-ops outside valgrind);
+//!   registry, and `stack_reuse(low, high)`: memcheck told that part of a
+//!   stack is used again (no-ops outside valgrind);
 //! - `rust_eh_personality`, a hidden symbol (see below), and `trap() -> !`.
 //!
 //! Every assembly offset is `offset_of!` of its struct, passed as a `const`

@@ -209,6 +209,11 @@ pub unsafe fn jump(to: *const Context) -> ! {
 unsafe extern "C" fn start_trampoline() {
     core::arch::naked_asm!(
         ".cfi_startproc",
+        // A signal frame to unwinders: gdb refuses a caller frame at a lower
+        // address than its callee (segments are anywhere), except across a
+        // signal frame, where stacks may change (sigaltstack). The call sites
+        // are never a function's last instruction, as that then requires.
+        ".cfi_signal_frame",
         // Its "caller" is the main context, suspended in `switch`: the CFA
         // is that context's SwitchFrame (rbx points at its Context, whose
         // `sp` is the frame's address) plus the frame's size, and the
@@ -284,6 +289,11 @@ pub unsafe extern "C" fn call_on_stack(
 ) -> u64 {
     core::arch::naked_asm!(
         ".cfi_startproc",
+        // A signal frame to unwinders: gdb refuses a caller frame at a lower
+        // address than its callee (segments are anywhere), except across a
+        // signal frame, where stacks may change (sigaltstack). The call sites
+        // are never a function's last instruction, as that then requires.
+        ".cfi_signal_frame",
         "push rbp", // keep the caller's frame pointer; rsp is now 16-aligned
         ".cfi_adjust_cfa_offset 8",
         ".cfi_rel_offset rbp, 0",
@@ -336,6 +346,17 @@ pub fn stack_register(low: usize, high: usize) -> u32 {
 /// Forgets a stack `stack_register` named.
 pub fn stack_deregister(id: u32) {
     valgrind_request(VG_USERREQ_STACK_DEREGISTER, id as usize, 0);
+}
+
+/// memcheck's `MAKE_MEM_UNDEFINED`: `VG_USERREQ_TOOL_BASE('M', 'C') + 1`.
+const VG_USERREQ_MAKE_MEM_UNDEFINED: usize = 0x4d43_0001;
+
+/// Tells memcheck that `[low, high)` of a stack is about to be used again:
+/// the thread's stack below the suspended main context, which it marked
+/// inaccessible when that stack last shrank, and which it does not mark
+/// again when the stack pointer jumps back into it from a segment.
+pub fn stack_reuse(low: usize, high: usize) {
+    valgrind_request(VG_USERREQ_MAKE_MEM_UNDEFINED, low, high - low);
 }
 
 #[cfg(not(test))]

@@ -443,6 +443,9 @@ pub fn stack_register(_low: usize, _high: usize) -> u32 {
 /// See `stack_register`.
 pub fn stack_deregister(_id: u32) {}
 
+/// See `stack_register`.
+pub fn stack_reuse(_low: usize, _high: usize) {}
+
 #[cfg(not(test))]
 core::arch::global_asm!(
     ".globl rust_eh_personality", // not in rustc's export list, so not exported from the DLL
