@@ -60,5 +60,8 @@ impl<T> Global<T> {
 #[cfg(not(test))]
 #[panic_handler]
 fn panic(info: &core::panic::PanicInfo) -> ! {
-    os::fatal(format_args!("internal error: {info}"))
+    // A panic is a runtime bug; formatting its message needs more stack
+    // than a segment's call reserve, so it is written from the thread's.
+    upcall::run(|| os::fatal(format_args!("internal error: {info}")));
+    arch::trap()
 }

@@ -5,7 +5,7 @@
 use rt_abi::{RT_NO_SUCH_PROC, RtVec, StackModel};
 
 use crate::budget::{Failure, Kind, Request};
-use crate::queue::Message;
+use crate::queue::{INLINE, Message};
 use crate::state::{Proc, Runtime, State};
 use crate::vec;
 
@@ -51,6 +51,84 @@ pub unsafe fn send(rt: &mut Runtime, me: *mut Proc, to: u32, payload: Payload) -
         }
     }
     Ok(0)
+}
+
+/// The fast path of `send`: a byte message of at most `INLINE` bytes into a
+/// pooled node, within the sender's budget. `None` when something else is
+/// needed (a failure, an allocation), with nothing changed: then `send`,
+/// on the thread's stack.
+///
+/// # Safety
+/// As for `send`.
+#[inline(always)]
+pub unsafe fn try_send_inline(rt: &mut Runtime, me: *mut Proc, to: u32, bytes: *const u8, len: usize) -> Option<i32> {
+    let Some(target) = rt.live(to) else { return Some(RT_NO_SUCH_PROC) };
+    if len > INLINE {
+        return None;
+    }
+    let cost = StackModel::MESSAGE_OVERHEAD + len as u64;
+    // SAFETY: `me` and `target` are live (fields used are disjoint when they
+    // are the same proc); `bytes` is readable (caller's promise).
+    unsafe {
+        (*me).account.check(cost).ok()?;
+        let m = rt.pool.take_pooled()?;
+        if (*me).account.try_charge(&mut rt.ledger, Kind::Message, cost).is_err() {
+            unreachable!("checked above");
+        }
+        (*m).sender = (*me).id;
+        (*m).set_inline(bytes, len);
+        (*target).queue.push(m);
+        (*target).queued += 1;
+        if (*target).state == State::Receiving {
+            rt.make_runnable(target);
+        }
+    }
+    Some(0)
+}
+
+/// What the fast path of `receive` did.
+pub enum Received {
+    /// A message of bytes in its node: its length.
+    Inline(usize),
+    /// The queue is empty: wait, then try again.
+    Empty,
+    /// Something the thread's stack must handle (a vec message, heap bytes).
+    Other,
+}
+
+/// The fast path of `receive` (SPEC.md §12.3): a message whose bytes are in
+/// its node. Nothing changes unless it returns `Inline`.
+///
+/// # Safety
+/// `me` is the running proc; `buf` has `cap` writable bytes; `sender` is
+/// null or writable.
+#[inline(always)]
+pub unsafe fn try_receive_inline(
+    rt: &mut Runtime,
+    me: *mut Proc,
+    buf: *mut u8,
+    cap: usize,
+    sender: *mut u32,
+) -> Received {
+    // SAFETY: `me` is live; its queue's nodes are live.
+    unsafe {
+        let Some(m) = (*me).queue.peek() else { return Received::Empty };
+        if !(*m).vec.is_null() || !(*m).is_inline() {
+            return Received::Other;
+        }
+        let m = take(rt, me).unwrap_unchecked();
+        if !sender.is_null() {
+            sender.write((*m).sender);
+        }
+        let bytes = (*m).bytes();
+        let n = bytes.len().min(cap);
+        if n > 0 {
+            core::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, n);
+        }
+        let len = bytes.len();
+        rt.pool.give_inline(m);
+        Received::Inline(len)
+    }
 }
 
 /// Takes `me`'s oldest message and gives its charge back to its sender

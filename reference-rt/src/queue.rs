@@ -42,6 +42,26 @@ impl Message {
         }
     }
 
+    /// Copies `len` bytes at `bytes` into the message, which must be at
+    /// most `INLINE` (no allocation: a fast path).
+    ///
+    /// # Safety
+    /// `bytes` is readable for `len` bytes (or null when `len` is 0).
+    pub unsafe fn set_inline(&mut self, bytes: *const u8, len: usize) {
+        debug_assert!(len <= INLINE);
+        self.len = len as u64;
+        self.vec = core::ptr::null_mut();
+        if len > 0 {
+            // SAFETY: caller's promise; the node holds INLINE bytes.
+            unsafe { core::ptr::copy_nonoverlapping(bytes, self.inline.as_mut_ptr(), len) };
+        }
+    }
+
+    /// Whether its bytes are in the node (no heap copy to free).
+    pub fn is_inline(&self) -> bool {
+        self.heap.is_null()
+    }
+
     /// Copies `len` bytes at `bytes` into the message.
     ///
     /// # Safety
@@ -101,6 +121,11 @@ impl MessageQueue {
         self.tail = m;
     }
 
+    /// The oldest message, left in the queue.
+    pub fn peek(&self) -> Option<*mut Message> {
+        (!self.head.is_null()).then_some(self.head)
+    }
+
     /// Takes the oldest message.
     pub fn pop(&mut self) -> Option<*mut Message> {
         let m = self.head;
@@ -126,6 +151,17 @@ impl Pool {
         Pool { free: core::ptr::null_mut() }
     }
 
+    /// A pooled node, if there is one (no allocation: a fast path).
+    pub fn take_pooled(&mut self) -> Option<*mut Message> {
+        let m = self.free;
+        if m.is_null() {
+            return None;
+        }
+        // SAFETY: nodes in the pool are live.
+        self.free = unsafe { (*m).next };
+        Some(m)
+    }
+
     /// A node, from the pool or newly allocated.
     pub fn take(&mut self) -> *mut Message {
         let m = self.free;
@@ -141,6 +177,16 @@ impl Pool {
         // SAFETY: nodes in the pool are live.
         self.free = unsafe { (*m).next };
         m
+    }
+
+    /// Gives back a node whose bytes are inline (no freeing: a fast path).
+    ///
+    /// # Safety
+    /// `m` came from `take` or `take_pooled`, is in no queue, and `is_inline`.
+    pub unsafe fn give_inline(&mut self, m: *mut Message) {
+        // SAFETY: caller's promise.
+        unsafe { (*m).next = self.free };
+        self.free = m;
     }
 
     /// Gives a node back, freeing its heap bytes.

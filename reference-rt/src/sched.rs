@@ -20,9 +20,8 @@ use rt_abi::{ExitStatus, FrameDesc, FrameFn, ProcInfo, RT_JOIN_SELF, RT_NO_SUCH_
 
 use crate::arch::{self, FpControl};
 use crate::budget::{Account, Failure, Kind};
-use crate::queue::Message;
 use crate::stack::{FrameRecord, ProcStack, Segment};
-use crate::state::{self, Body, Lookup, Proc, ROOT, Runtime, State, runtime};
+use crate::state::{self, Body, Lookup, Proc, ROOT, State, runtime};
 use crate::{messages, os, stack, upcall};
 
 // What `arch::init` writes at the top of segment 0 fits its start-up region (SPEC.md §10.1).
@@ -86,13 +85,28 @@ fn create_proc(mem_budget: u64, tick_budget: u64, env: *mut c_void, body: Body, 
 /// then its end.
 unsafe extern "C" fn proc_start(p: usize) -> ! {
     let p = p as *mut Proc;
+    check_start_bounds(p);
+    first_tick();
     // SAFETY: `p` is this proc, running; its body was left at the bottom of
     // its start-up region, which nothing has reached yet (the start-up code
-    // has only just begun, at the region's top).
+    // has only just begun, at the region's top). Read last, so that nothing
+    // needs keeping across a call in this frame.
     let body = unsafe { (*p).stack.start_up_scratch().cast::<Body>().read() };
     // SAFETY: the body's descriptor and function came from `spawn` (SPEC.md §11.3).
     let status = unsafe { enter_frame(body.desc, body.entry, body.arg) };
     end_current(status as u32 as i32)
+}
+
+/// The first switch into a proc installs segment 0's bounds (Windows' TEB);
+/// a context whose layout disagrees with its assembly does not. Not inlined:
+/// `StackBounds` is big on Windows, and the start-up region is small.
+#[inline(never)]
+fn check_start_bounds(p: *mut Proc) {
+    // SAFETY: `p` is the running proc.
+    let expected = unsafe { (*p).stack.start_up().1 };
+    if arch::StackBounds::of_thread() != expected {
+        upcall::run(|| os::fatal(format_args!("a new proc started with the OS's stack bounds of another stack")));
+    }
 }
 
 /// Makes `next` the running proc (SPEC.md §14.2: its slice starts).
@@ -169,10 +183,12 @@ pub fn yield_point(n: u64) {
     }
 }
 
+/// The tick budget is used up: the failure is made on the thread's stack.
 #[cold]
 #[inline(never)]
 fn out_of_ticks(used: u64, budget: u64) -> ! {
-    fail_current(Failure::TickBudget { used, budget })
+    upcall::run(|| fail_current(Failure::TickBudget { used, budget }));
+    arch::trap()
 }
 
 #[cold]
@@ -181,15 +197,26 @@ fn preempt() {
     yield_current()
 }
 
-/// `frame_call` (SPEC.md §10.4): a yield point, then `f(arg)` in a frame of
-/// `desc` on the running proc's stack. Only the fast paths run here, on the
-/// caller's call reserve; a new segment and a segment to free are handled
-/// on the thread's stack.
+/// A proc's first tick, its body frame's (SPEC.md §14.1): it can neither
+/// use up a tick budget (1 tick; a budget of 0 is none) nor a time slice.
+fn first_tick() {
+    // SAFETY: called from the running proc, which has just started.
+    unsafe {
+        let me = &mut *(*runtime()).current;
+        me.ticks.curr += 1;
+        me.slice += 1;
+    }
+}
+
+/// `frame_call` (SPEC.md §10.4) after its yield point: `f(arg)` in a frame
+/// of `desc` on the running proc's stack. Only the fast paths run here, on
+/// the caller's call reserve; a new segment and a segment to free are
+/// handled on the thread's stack.
 ///
 /// # Safety
-/// Called from the running proc; `desc` is valid and `f` may be called with `arg`.
+/// Called from the running proc, after its yield point; `desc` is valid and
+/// `f` may be called with `arg`.
 pub unsafe fn enter_frame(desc: *const FrameDesc, f: FrameFn, arg: u64) -> u64 {
-    yield_point(1);
     // SAFETY: the running proc is live; no reference to it is held while
     // `f` runs.
     unsafe {
@@ -197,8 +224,8 @@ pub unsafe fn enter_frame(desc: *const FrameDesc, f: FrameFn, arg: u64) -> u64 {
         if record.is_null() {
             record = push_on_new_segment(desc);
         }
-        let mut bounds = stack::frame_bounds(record);
-        let result = arch::call_on_stack(record as usize, &raw mut bounds, f, arg);
+        let (low, high) = stack::frame_segment(record);
+        let result = arch::call_on_segment(record as usize, low, high, f, arg);
         let beyond = (*current()).stack.pop(record);
         if !beyond.is_null() {
             free_beyond(beyond);
@@ -207,22 +234,24 @@ pub unsafe fn enter_frame(desc: *const FrameDesc, f: FrameFn, arg: u64) -> u64 {
     }
 }
 
-/// `ProcStack::push_on_new_segment` on the thread's stack, or the proc's failure.
+/// `ProcStack::push_on_new_segment` on the thread's stack, or the proc's
+/// failure there: only a pointer comes back, so the frame this leaves on the
+/// proc's segment stays small (the start-up code runs this too).
 #[cold]
 #[inline(never)]
 fn push_on_new_segment(desc: *const FrameDesc) -> *mut FrameRecord {
-    let pushed = upcall::run(|| {
+    upcall::run(|| {
         // SAFETY: single-threaded, on the thread's stack; the running proc is live.
-        unsafe {
+        let pushed = unsafe {
             let rt = &mut *runtime();
             let me = rt.current;
             (*me).stack.push_on_new_segment(&mut (*me).account, &mut rt.ledger, desc)
+        };
+        match pushed {
+            Ok(record) => record,
+            Err(failure) => fail_current(failure),
         }
-    });
-    match pushed {
-        Ok(record) => record,
-        Err(failure) => fail_current(failure),
-    }
+    })
 }
 
 /// Frees the segment `ProcStack::pop` left beyond the cached one.
@@ -379,22 +408,9 @@ pub fn proc_info() -> ProcInfo {
     }
 }
 
-/// Takes the running proc's next message, waiting for one (SPEC.md §12.3),
-/// and hands it to `read`; the message's node goes back to the pool after.
-pub fn receive_with<R>(read: impl FnOnce(&mut Runtime, &Message) -> R) -> R {
-    loop {
-        // SAFETY: single-threaded; the reference to the runtime ends before `block`.
-        unsafe {
-            let rt = &mut *runtime();
-            let me = rt.current;
-            if let Some(m) = messages::take(rt, me) {
-                let result = read(rt, &*m);
-                messages::finish(rt, m);
-                return result;
-            }
-        }
-        block(State::Receiving);
-    }
+/// Blocks the running proc until a message arrives (SPEC.md §12.3).
+pub fn wait_for_message() {
+    block(State::Receiving)
 }
 
 /// The running proc.

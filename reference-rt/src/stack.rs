@@ -219,14 +219,15 @@ pub struct ProcStack {
     freed: u64,
 }
 
-/// What the OS must see while a frame's function runs.
+/// The frame space of the segment a frame is in, `(low, high)`: what the
+/// OS must see while the frame's function runs (`arch::call_on_segment`).
 ///
 /// # Safety
 /// `record` is a live frame.
 #[inline(always)]
-pub unsafe fn frame_bounds(record: *const FrameRecord) -> StackBounds {
+pub unsafe fn frame_segment(record: *const FrameRecord) -> (usize, usize) {
     // SAFETY: caller's promise.
-    unsafe { bounds((*record).seg) }
+    unsafe { (low((*record).seg), high((*record).seg)) }
 }
 
 impl ProcStack {

@@ -10,7 +10,7 @@ use rt_abi::{
     RtTableHeader, RtVec, RuntimeInfo, SpawnArgs, StackInfo, StackModel,
 };
 
-use crate::messages::{self, Payload};
+use crate::messages::{self, Payload, Received};
 use crate::sched::{self, current};
 use crate::state::runtime;
 use crate::{os, upcall, vec};
@@ -34,6 +34,9 @@ unsafe extern "C" fn write_err(bytes: *const u8, len: usize) {
 }
 
 unsafe extern "C" fn frame_call(desc: *const FrameDesc, f: FrameFn, arg: u64) -> u64 {
+    // The yield point first (SPEC.md §10.4 (a)), in this small frame: its
+    // slow paths then leave `enter_frame`'s out of the call reserve.
+    sched::yield_point(1);
     // SAFETY: a crate passes a valid descriptor and function (SPEC.md §10.4).
     unsafe { sched::enter_frame(desc, f, arg) }
 }
@@ -82,54 +85,115 @@ unsafe extern "C" fn runtime_info(out: *mut RuntimeInfo) {
     unsafe { out.write((*runtime()).ledger.info()) }
 }
 
-/// Sends, or fails the sender.
-fn send_payload(to: u32, payload: Payload) -> i32 {
-    // SAFETY: single-threaded; the reference ends before a failure switches away.
-    let sent = unsafe { messages::send(&mut *runtime(), current(), to, payload) };
-    match sent {
-        Ok(result) => result,
-        Err(failure) => sched::fail_current(failure),
+unsafe extern "C" fn send(to: u32, bytes: *const u8, len: usize) -> i32 {
+    // SAFETY: single-threaded; the crate passes `len` readable bytes.
+    let fast = unsafe { messages::try_send_inline(&mut *runtime(), current(), to, bytes, len) };
+    match fast {
+        Some(result) => result,
+        None => send_on_thread_stack(to, Payload::Bytes { bytes, len }),
     }
 }
 
-unsafe extern "C" fn send(to: u32, bytes: *const u8, len: usize) -> i32 {
-    send_payload(to, Payload::Bytes { bytes, len })
+unsafe extern "C" fn send_vec(to: u32, v: *mut RtVec) -> i32 {
+    send_on_thread_stack(to, Payload::Vec(v))
 }
 
-unsafe extern "C" fn receive(buf: *mut u8, cap: usize, sender: *mut u32) -> usize {
-    sched::receive_with(|rt, m| {
-        if !sender.is_null() {
-            // SAFETY: a non-null `sender` is writable.
-            unsafe { sender.write(m.sender) };
+/// `send` and `send_vec` but their fast path: on the thread's stack, where
+/// a failure fails the sender.
+#[cold]
+#[inline(never)]
+fn send_on_thread_stack(to: u32, payload: Payload) -> i32 {
+    upcall::run(|| {
+        // SAFETY: single-threaded, on the thread's stack.
+        let sent = unsafe { messages::send(&mut *runtime(), current(), to, payload) };
+        match sent {
+            Ok(result) => result,
+            Err(failure) => sched::fail_current(failure),
         }
-        if !m.vec.is_null() {
-            // SAFETY: the message's reference, dropped (SPEC.md §12.3).
-            unsafe { messages::drop_vec(rt, m.vec) };
-            return 0;
-        }
-        let bytes = m.bytes();
-        let n = bytes.len().min(cap);
-        if n > 0 {
-            // SAFETY: the crate passes `cap` writable bytes at `buf`.
-            unsafe { core::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, n) };
-        }
-        bytes.len()
     })
 }
 
+unsafe extern "C" fn receive(buf: *mut u8, cap: usize, sender: *mut u32) -> usize {
+    loop {
+        // SAFETY: single-threaded; `buf` has `cap` writable bytes, `sender` is null or writable.
+        match unsafe { messages::try_receive_inline(&mut *runtime(), current(), buf, cap, sender) } {
+            Received::Inline(len) => return len,
+            Received::Empty => sched::wait_for_message(),
+            Received::Other => return upcall::run(|| receive_taken(buf, cap, sender)),
+        }
+    }
+}
+
+/// `receive` of the message at the head of the queue, whatever it is. On
+/// the thread's stack.
+fn receive_taken(buf: *mut u8, cap: usize, sender: *mut u32) -> usize {
+    // SAFETY: single-threaded; the queue is not empty; `buf`, `sender` as for `receive`.
+    unsafe {
+        let rt = &mut *runtime();
+        let m = messages::take(rt, rt.current).unwrap_unchecked();
+        if !sender.is_null() {
+            sender.write((*m).sender);
+        }
+        let len = if (*m).vec.is_null() {
+            let bytes = (*m).bytes();
+            let n = bytes.len().min(cap);
+            if n > 0 {
+                core::ptr::copy_nonoverlapping(bytes.as_ptr(), buf, n);
+            }
+            bytes.len()
+        } else {
+            // The message's reference is dropped (SPEC.md §12.3).
+            messages::drop_vec(rt, (*m).vec);
+            0
+        };
+        messages::finish(rt, m);
+        len
+    }
+}
+
+unsafe extern "C" fn receive_vec(sender: *mut u32) -> *mut RtVec {
+    loop {
+        // SAFETY: single-threaded; the running proc is live.
+        if unsafe { (*current()).queued } > 0 {
+            return upcall::run(|| receive_vec_taken(sender));
+        }
+        sched::wait_for_message();
+    }
+}
+
+/// `receive_vec` of the message at the head of the queue. On the thread's stack.
+fn receive_vec_taken(sender: *mut u32) -> *mut RtVec {
+    // SAFETY: single-threaded; the queue is not empty; `sender` is null or writable.
+    unsafe {
+        let rt = &mut *runtime();
+        let me = rt.current;
+        let m = messages::take(rt, me).unwrap_unchecked();
+        if !sender.is_null() {
+            sender.write((*m).sender);
+        }
+        // A vec message's reference becomes the caller's (SPEC.md §13.6).
+        let v = (*m).vec;
+        if !v.is_null() {
+            (*me).held.push(v);
+        }
+        messages::finish(rt, m);
+        v
+    }
+}
+
 unsafe extern "C" fn vec_alloc(capacity: u64) -> *mut RtVec {
-    let allocated = upcall::run(|| {
+    upcall::run(|| {
         // SAFETY: single-threaded, on the thread's stack; the running proc is live.
-        unsafe {
+        let allocated = unsafe {
             let rt = &mut *runtime();
             let me = rt.current;
             vec::alloc((*me).id, &mut (*me).account, &mut rt.ledger, &mut (*me).held, capacity)
+        };
+        match allocated {
+            Ok(v) => v,
+            Err(failure) => sched::fail_current(failure),
         }
-    });
-    match allocated {
-        Ok(v) => v,
-        Err(failure) => sched::fail_current(failure),
-    }
+    })
 }
 
 unsafe extern "C" fn vec_share(v: *mut RtVec) -> *mut RtVec {
@@ -149,49 +213,44 @@ unsafe extern "C" fn vec_release(v: *mut RtVec) {
 
 unsafe extern "C" fn vec_write(pv: *mut *mut RtVec, offset: u64, bytes: *const u8, len: usize) -> i32 {
     // SAFETY: the crate passes a vec it holds and readable bytes (SPEC.md §13.4).
-    let written = unsafe {
-        let rt = &mut *runtime();
-        let me = rt.current;
-        vec::write(
-            (*me).id,
-            &mut (*me).account,
-            &mut rt.ledger,
-            &mut (*me).held,
-            &mut (*me).vec_copies,
-            pv,
-            offset,
-            bytes,
-            len,
-        )
-    };
-    match written {
-        Ok(written) => {
-            if let Some(freed) = written.freed {
-                // SAFETY: single-threaded.
-                unsafe { (*runtime()).give_back(freed) };
-            }
-            written.result
-        }
-        Err(failure) => sched::fail_current(failure),
+    match unsafe { vec::try_write_in_place(*pv, offset, bytes, len) } {
+        Some(result) => result,
+        None => vec_write_on_thread_stack(pv, offset, bytes, len),
     }
 }
 
-unsafe extern "C" fn send_vec(to: u32, v: *mut RtVec) -> i32 {
-    send_payload(to, Payload::Vec(v))
-}
-
-unsafe extern "C" fn receive_vec(sender: *mut u32) -> *mut RtVec {
-    sched::receive_with(|rt, m| {
-        if !sender.is_null() {
-            // SAFETY: a non-null `sender` is writable.
-            unsafe { sender.write(m.sender) };
+/// `vec_write` that copies or grows: on the thread's stack, where a failure
+/// fails the writer.
+#[cold]
+#[inline(never)]
+fn vec_write_on_thread_stack(pv: *mut *mut RtVec, offset: u64, bytes: *const u8, len: usize) -> i32 {
+    upcall::run(|| {
+        // SAFETY: single-threaded, on the thread's stack; as for `vec_write`.
+        let written = unsafe {
+            let rt = &mut *runtime();
+            let me = rt.current;
+            vec::write(
+                (*me).id,
+                &mut (*me).account,
+                &mut rt.ledger,
+                &mut (*me).held,
+                &mut (*me).vec_copies,
+                pv,
+                offset,
+                bytes,
+                len,
+            )
+        };
+        match written {
+            Ok(written) => {
+                if let Some(freed) = written.freed {
+                    // SAFETY: single-threaded.
+                    unsafe { (*runtime()).give_back(freed) };
+                }
+                written.result
+            }
+            Err(failure) => sched::fail_current(failure),
         }
-        if !m.vec.is_null() {
-            // The message's reference becomes the caller's (SPEC.md §13.6).
-            // SAFETY: the running proc is live.
-            unsafe { (*rt.current).held.push(m.vec) };
-        }
-        m.vec
     })
 }
 

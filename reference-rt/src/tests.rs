@@ -393,3 +393,30 @@ fn frame_bytes_rounds_and_saturates() {
     assert_eq!([f(0), f(1), f(16), f(17), f(4096)], [288, 304, 304, 320, 4384]);
     assert_eq!(f(u64::MAX - 8), u64::MAX, "an absurd size asks for an impossible frame");
 }
+
+/// SPEC.md §13.8: a `send_vec` the sender cannot pay for changes nothing,
+/// so the vec's reference count is as before and nothing leaks when the
+/// sender's end releases it.
+#[test]
+fn a_send_vec_over_budget_leaks_nothing() {
+    unsafe extern "C" fn body(_: u64) -> u64 {
+        let baseline = runtime_info();
+        let broke = spawn_in(&SMALL, broke, 0, 5536 + 132, 0);
+        log(format!("sender: {:?}", join(broke)));
+        let after = runtime_info();
+        log(format!("vecs {} -> {}, bytes the same: {}", baseline.vecs, after.vecs, baseline.bytes == after.bytes));
+        0
+    }
+    unsafe extern "C" fn broke(_: u64) -> u64 {
+        // SAFETY: the table's vec services on a vec this proc holds.
+        unsafe {
+            // 5536 + 132: exactly the vec; the vec message's 32 are over.
+            let v = (t().vec_alloc)(100);
+            (t().send_vec)(1, v);
+        }
+        0
+    }
+    let (status, log, _) = run(body, 0);
+    assert_eq!(status, 0);
+    assert_eq!(log, ["sender: (92, 0)", "vecs 0 -> 0, bytes the same: true"]);
+}

@@ -59,9 +59,14 @@ pub fn enter() {
     unsafe { (*BIG.get()).active = true }
 }
 
-/// Runs `f` on the thread's stack and returns its result.
+/// Runs `f` on the thread's stack and returns its result. A caller on a
+/// segment keeps only `f`'s captures and result in its frame: `f` runs in
+/// a trampoline, never inlined into the caller.
+#[inline(always)]
 pub fn run<R, F: FnOnce() -> R>(f: F) -> R {
-    /// `call_on_stack`'s function: takes `f` out of the slot, puts the result in.
+    /// Takes `f` out of the slot and puts its result in. Never inlined:
+    /// `f`'s locals belong on the thread's stack, not in the caller's frame.
+    #[inline(never)]
     unsafe extern "C" fn trampoline<R, F: FnOnce() -> R>(slot: u64) -> u64 {
         // SAFETY: `slot` is the `(Option<F>, MaybeUninit<R>)` below, alive for the call.
         unsafe {
@@ -71,6 +76,17 @@ pub fn run<R, F: FnOnce() -> R>(f: F) -> R {
         }
         0
     }
+    let mut slot: (Option<F>, MaybeUninit<R>) = (Some(f), MaybeUninit::uninit());
+    run_erased(trampoline::<R, F>, &raw mut slot as u64);
+    // SAFETY: the trampoline wrote the result (or never returned).
+    unsafe { slot.1.assume_init() }
+}
+
+/// Calls `f(arg)` on the thread's stack: directly when code runs there
+/// already, else below the suspended main context. Inlined into each
+/// caller (all small, mostly cold): a call level costs stack on a segment.
+#[inline(always)]
+fn run_erased(f: unsafe extern "C" fn(u64) -> u64, arg: u64) {
     let big = BIG.get();
     // SAFETY: single-threaded; the main context is suspended in `switch`
     // (active is false only then), so the stack below its stack pointer is
@@ -78,14 +94,13 @@ pub fn run<R, F: FnOnce() -> R>(f: F) -> R {
     // `f` runs.
     unsafe {
         if (*big).active {
-            return f();
+            f(arg);
+            return;
         }
         (*big).active = true;
         let sp = (*big).main.stack_pointer().wrapping_sub(GAP) & !15;
         arch::stack_reuse(sp.wrapping_sub(UPCALL_STACK), sp);
-        let mut slot: (Option<F>, MaybeUninit<R>) = (Some(f), MaybeUninit::uninit());
-        arch::call_on_stack(sp, &raw mut (*big).bounds, trampoline::<R, F>, &raw mut slot as u64);
+        arch::call_on_stack(sp, &raw mut (*big).bounds, f, arg);
         (*big).active = false;
-        slot.1.assume_init()
     }
 }

@@ -174,14 +174,52 @@ pub unsafe fn add_ref(v: *mut RtVec) {
 /// `v` is a live vec and the caller owns the reference it drops.
 pub unsafe fn release(v: *mut RtVec) -> Option<Freed> {
     // SAFETY: caller's promise.
+    if unsafe { (*v).refs.fetch_sub(1, Ordering::AcqRel) } != 1 {
+        return None;
+    }
+    // SAFETY: the last reference is gone.
+    Some(unsafe { free(v) })
+}
+
+/// Frees a vec nobody references. Cold and on the thread's stack.
+///
+/// # Safety
+/// `v` is a live vec with no reference left.
+#[cold]
+#[inline(never)]
+unsafe fn free(v: *mut RtVec) -> Freed {
+    // SAFETY: caller's promise; the block starts PREFIX bytes before `v`.
     unsafe {
-        if (*v).refs.fetch_sub(1, Ordering::AcqRel) != 1 {
-            return None;
-        }
         let block = (v as *mut u8).sub(PREFIX);
         let freed = Freed { owner: (*(block as *mut Prefix)).owner, cost: cost((*v).size) };
         upcall::run(|| os::dealloc(block));
-        Some(freed)
+        freed
+    }
+}
+
+/// The fast path of `vec_write` (SPEC.md §13.4 steps 1, 4, 5): a bad
+/// offset, or a write in place. `None` when a copy or a growth is needed,
+/// with nothing changed: then `write`, on the thread's stack.
+///
+/// # Safety
+/// As for `write`.
+#[inline(always)]
+pub unsafe fn try_write_in_place(v: *mut RtVec, offset: u64, bytes: *const u8, len: usize) -> Option<i32> {
+    // SAFETY: `v` is a live vec the caller holds; `bytes` is readable.
+    unsafe {
+        let Some(end) = offset.checked_add(len as u64) else { return Some(RT_VEC_BAD_OFFSET) };
+        if offset > (*v).live {
+            return Some(RT_VEC_BAD_OFFSET);
+        }
+        if (*v).refs.load(Ordering::Acquire) > 1 || end > (*v).size {
+            return None;
+        }
+        if len > 0 {
+            core::ptr::copy_nonoverlapping(bytes, RtVec::slots_ptr(v).add(offset as usize), len);
+        }
+        (*v).live = (*v).live.max(end);
+        (*v).init = (*v).init.max((*v).live);
+        Some(RT_VEC_IN_PLACE)
     }
 }
 

@@ -27,6 +27,7 @@ mod suite_test_marker {
     pub const UNVIABLE_MARKER: &str = "conformance-suite: the runtime under test does not build";
 }
 mod report;
+mod stack_budget;
 #[cfg(test)]
 mod suite_test;
 mod test;
@@ -72,6 +73,7 @@ fn run() -> anyhow::Result<()> {
         "mutants-summary" => mutants::Mutants { target: mutants_target(&options), summarize_only: true }.run(&sh),
         "ci" => ci::Ci.run(&sh),
         "debuggers" => debuggers::Debuggers.run(&sh),
+        "stack-budget" => stack_budget::StackBudget.run(&sh),
         other => bail!("unknown command `{other}`: use one of test, bless, fixtures, deps, bench, matrix, diff, ci"),
     }
 }

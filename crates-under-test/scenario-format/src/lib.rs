@@ -62,7 +62,7 @@ pub const MAX_NESTING: usize = 64;
 /// Each bound is the function's measured stack use with a margin, on the
 /// platform that needs most (see the interpreter crate's `arch/`).
 pub const THIN_MIN_FRAME: u64 = 128;
-pub const FULL_MIN_FRAME: u64 = 2048;
+pub const FULL_MIN_FRAME: u64 = 1280;
 
 /// A registry index that names no vec: a null pointer.
 pub const VEC_NONE: u64 = 0xffff;

@@ -195,7 +195,7 @@ fn proc_state(id: u32) -> *mut ProcState {
 #[inline(never)]
 fn fail(code: u64) -> ! {
     emit_always(record::INTERNAL, 0, &[code]);
-    panic!("scenario interpreter: internal error {code}")
+    crate_support::trap()
 }
 
 fn main(rt: &Rt) -> i32 {
@@ -376,6 +376,16 @@ fn emit(kind: u8, proc: u32, fields: &[u64]) {
 }
 
 fn emit_always(kind: u8, proc: u32, fields: &[u64]) {
+    emit_built(kind, proc, |w| {
+        for &field in fields {
+            w.field(field);
+        }
+    });
+}
+
+/// Writes a record whose fields `build` adds, in the global record buffer
+/// (no array of fields on the stack).
+fn emit_built(kind: u8, proc: u32, build: impl FnOnce(&mut RecordWriter<'_>)) {
     let it = interp();
     // SAFETY: single-threaded; write_out does not switch procs, so the
     // global record buffer is ours until it returns.
@@ -383,9 +393,7 @@ fn emit_always(kind: u8, proc: u32, fields: &[u64]) {
         let seq = (*it).seq;
         (*it).seq += 1;
         let mut w = RecordWriter::new(&mut (*it).record, kind, proc, seq);
-        for &field in fields {
-            w.field(field);
-        }
+        build(&mut w);
         let bytes = w.bytes();
         (t().header.write_out)(bytes.as_ptr(), bytes.len());
     }
@@ -747,7 +755,9 @@ unsafe fn run_op(me: u32, st: *mut ProcState, op: RawOp<'static>, op_at: usize) 
     }
 }
 
-/// `BACKTRACE`: into the global buffer, guard entries after `max`.
+/// `BACKTRACE`: into the global buffer, guard entries after `max`. Out of
+/// line: its field array would weigh on every op's frame.
+#[inline(never)]
 fn run_backtrace(me: u32, max: u8, null: bool) {
     let it = interp();
     const GUARD: BacktraceEntry =
@@ -761,20 +771,20 @@ fn run_backtrace(me: u32, max: u8, null: bool) {
         }
         let out = if null { null_mut() } else { buf };
         let n = (t().backtrace)(out, max as usize);
-        let mut fields = [0u64; 2 + 2 * MAX_BACKTRACE as usize];
         let guard_ok = (max as usize..max as usize + BACKTRACE_GUARD).all(|i| {
             let e = buf.add(i).read();
             e.desc == GUARD.desc && e.segment_index == GUARD.segment_index
         });
-        fields[0] = n as u64;
-        fields[1] = u64::from(guard_ok);
-        let shown = n.min(max as usize);
-        for i in 0..shown {
-            let e = buf.add(i).read();
-            fields[2 + 2 * i] = desc_name(e.desc);
-            fields[3 + 2 * i] = u64::from(e.segment_index);
+        if (*proc_state(me)).quiet > 0 {
+            return;
         }
-        emit(record::BACKTRACE, me, &fields[..2 + 2 * shown]);
+        emit_built(record::BACKTRACE, me, |w| {
+            w.field(n as u64).field(u64::from(guard_ok));
+            for i in 0..n.min(max as usize) {
+                let e = buf.add(i).read();
+                w.field(desc_name(e.desc)).field(u64::from(e.segment_index));
+            }
+        });
     }
 }
 
@@ -799,7 +809,9 @@ fn desc_name(desc: *const FrameDesc) -> u64 {
     DESC_UNKNOWN
 }
 
-/// `SPAWN`: the program's body as a full or thin frame, by the descriptor's size.
+/// `SPAWN`: the program's body as a full or thin frame, by the descriptor's
+/// size. Out of line, as `run_backtrace`.
+#[inline(never)]
 fn run_spawn(me: u32, program: u16, desc: u16, mem_budget: u64, tick_budget: u64, env: bool) {
     let it = interp();
     // SAFETY: single-threaded; spawn does not switch procs.

@@ -12,7 +12,7 @@
 #![no_builtins]
 
 mod arch;
-pub use arch::os_stack_bounds;
+pub use arch::{os_stack_bounds, trap};
 
 /// The OS's record of the stack the code runs on (Windows' TEB; SPEC.md §10.11).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -49,7 +49,7 @@ impl Context {
 }
 
 /// The OS's record of a stack's bounds: Linux keeps none, so nothing.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StackBounds;
 
 impl StackBounds {
@@ -231,10 +231,34 @@ pub unsafe extern "C" fn call_on_stack(
     )
 }
 
+/// `call_on_stack` for a segment's frame (see `x86_64_windows.rs`): here the
+/// OS keeps no stack bounds, so the same thing.
+///
+/// # Safety
+/// As for `call_on_stack`.
+#[inline(always)]
+pub unsafe fn call_on_segment(
+    sp: usize,
+    _low: usize,
+    _high: usize,
+    f: unsafe extern "C" fn(u64) -> u64,
+    arg: u64,
+) -> u64 {
+    // SAFETY: forwarded obligation.
+    unsafe { call_on_stack(sp, core::ptr::null_mut(), f, arg) }
+}
+
 /// valgrind's client requests (valgrind.h, "magic sequence" for arm64):
 /// no-ops when not running under valgrind.
+///
+/// The arguments go in a static, not on the stack: requests are made from
+/// runtime code on a segment, within its call reserve, and the runtime is
+/// single-threaded.
 fn valgrind_request(request: usize, a1: usize, a2: usize) -> usize {
-    let args = [request, a1, a2, 0, 0, 0];
+    static ARGS: crate::Global<[usize; 6]> = crate::Global::new([0; 6]);
+    let args = ARGS.get();
+    // SAFETY: single-threaded; no reference is made.
+    unsafe { args.write([request, a1, a2, 0, 0, 0]) };
     let mut result = 0usize; // the default when not under valgrind
     // SAFETY: the rotations add up to 128 bits and leave x12 as it was, the
     // `orr` is a no-op natively; under valgrind the sequence reads `args`.
@@ -245,7 +269,7 @@ fn valgrind_request(request: usize, a1: usize, a2: usize) -> usize {
             "ror x12, x12, #51",
             "ror x12, x12, #61",
             "orr x10, x10, x10", // the request: x4 = &args, result in x3
-            in("x4") args.as_ptr(),
+            in("x4") args,
             inout("x3") result,
             out("x12") _,
             options(nostack, preserves_flags),

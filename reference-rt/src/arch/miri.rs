@@ -52,7 +52,7 @@ impl Context {
     }
 }
 
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StackBounds;
 
 impl StackBounds {
@@ -154,6 +154,21 @@ pub unsafe extern "C" fn call_on_stack(
 ) -> u64 {
     // SAFETY: caller's promise.
     unsafe { f(arg) }
+}
+
+/// `call_on_stack` for a segment's frame: the same thing here.
+///
+/// # Safety
+/// As for `call_on_stack`.
+pub unsafe fn call_on_segment(
+    sp: usize,
+    _low: usize,
+    _high: usize,
+    f: unsafe extern "C" fn(u64) -> u64,
+    arg: u64,
+) -> u64 {
+    // SAFETY: forwarded obligation.
+    unsafe { call_on_stack(sp, core::ptr::null_mut(), f, arg) }
 }
 
 pub fn stack_register(_low: usize, _high: usize) -> u32 {

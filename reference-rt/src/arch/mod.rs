@@ -7,7 +7,9 @@
 //! - `init(ctx, stack_top, bounds, fp, main, entry, arg)`: a context that
 //!   starts `entry(arg)` on a given stack, and `INIT_BYTES`, what that uses
 //!   at the top of the stack;
-//! - `call_on_stack(sp, bounds, f, arg)`: `f(arg)` on another stack, then back;
+//! - `call_on_stack(sp, bounds, f, arg)`: `f(arg)` on another stack, then
+//!   back; `call_on_segment(sp, low, high, f, arg)`: the same into a frame of
+//!   a segment whose frame space is `[low, high)`;
 //! - `StackBounds` (`of_segment`, `of_thread`): the OS's description of a
 //!   stack while code runs on it (Windows' TEB; nothing elsewhere), and
 //!   `STACK_ROOM`, the bytes the OS needs below every segment;

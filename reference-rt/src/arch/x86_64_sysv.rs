@@ -78,7 +78,7 @@ const _: () = assert!(offset_of!(SwitchFrame, rbp) == 48);
 const _: () = assert!(offset_of!(SwitchFrame, ret) == 56);
 
 /// The OS's record of a stack's bounds: Linux keeps none, so nothing.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StackBounds;
 
 impl StackBounds {
@@ -312,10 +312,34 @@ pub unsafe extern "C" fn call_on_stack(
     )
 }
 
+/// `call_on_stack` for a segment's frame (see `x86_64_windows.rs`): here the
+/// OS keeps no stack bounds, so the same thing.
+///
+/// # Safety
+/// As for `call_on_stack`.
+#[inline(always)]
+pub unsafe fn call_on_segment(
+    sp: usize,
+    _low: usize,
+    _high: usize,
+    f: unsafe extern "C" fn(u64) -> u64,
+    arg: u64,
+) -> u64 {
+    // SAFETY: forwarded obligation.
+    unsafe { call_on_stack(sp, core::ptr::null_mut(), f, arg) }
+}
+
 /// valgrind's client requests (valgrind.h, "magic sequence" for amd64):
 /// no-ops when not running under valgrind.
+///
+/// The arguments go in a static, not on the stack: requests are made from
+/// runtime code on a segment, within its call reserve, and the runtime is
+/// single-threaded.
 fn valgrind_request(request: usize, a1: usize, a2: usize) -> usize {
-    let args = [request, a1, a2, 0, 0, 0];
+    static ARGS: crate::Global<[usize; 6]> = crate::Global::new([0; 6]);
+    let args = ARGS.get();
+    // SAFETY: single-threaded; no reference is made.
+    unsafe { args.write([request, a1, a2, 0, 0, 0]) };
     let mut result = 0usize; // the default when not under valgrind
     // SAFETY: the rotations leave rdi as it was and `xchg rbx, rbx` is a
     // no-op natively; under valgrind the sequence reads `args` and writes rdx.
@@ -326,7 +350,7 @@ fn valgrind_request(request: usize, a1: usize, a2: usize) -> usize {
             "rol rdi, 61",
             "rol rdi, 51",
             "xchg rbx, rbx", // the request: rax = &args, result in rdx
-            in("rax") args.as_ptr(),
+            in("rax") args,
             inout("rdx") result,
             out("rdi") _,
             options(nostack, preserves_flags),

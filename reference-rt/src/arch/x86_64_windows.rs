@@ -13,9 +13,11 @@
 //! 0x1478, `GuaranteedStackBytes` at 0x1748. Stack probes and exception
 //! dispatch read them, and Wine uses `ExceptionList` too (corosensei's
 //! `x86_64_windows.rs` has the same set). Each proc owns all five (SPEC.md
-//! §10.11, §11.8): `switch` saves and loads them with the registers, and
-//! `call_on_stack` installs a stack's bounds for the call and restores the
-//! caller's afterwards, writing back what Windows may have moved.
+//! §10.11, §11.8): `switch` saves and loads them with the registers.
+//! `call_on_segment` and `call_on_stack` install the bounds of the stack
+//! they call on (`StackBase`, `StackLimit`, `DeallocationStack`) and restore
+//! the caller's afterwards; `call_on_stack` also writes back the thread's
+//! `StackLimit`, which Windows moves as the thread's own stack grows.
 //!
 //! A segment's bounds: `StackBase` its top, `StackLimit` its low end,
 //! `DeallocationStack` `STACK_ROOM` bytes lower: Wine treats an exception
@@ -99,44 +101,43 @@ const TEB_STACK_LIMIT: usize = 0x10;
 const TEB_DEALLOCATION_STACK: usize = 0x1478;
 const TEB_GUARANTEED_STACK_BYTES: usize = 0x1748;
 
-/// A stack as the TEB describes it while code runs on it.
+/// A stack as the TEB describes it while code runs on it. (The TEB's
+/// `GuaranteedStackBytes` and `ExceptionList` belong to the proc, not to a
+/// stack: only `switch` moves them.)
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct StackBounds {
     base: usize,
     limit: usize,
     dealloc: usize,
-    guaranteed: usize,
 }
 
 impl StackBounds {
     /// Before anything is known.
-    pub const EMPTY: StackBounds = StackBounds { base: 0, limit: 0, dealloc: 0, guaranteed: 0 };
+    pub const EMPTY: StackBounds = StackBounds { base: 0, limit: 0, dealloc: 0 };
 
     /// The bounds of a segment whose frame space is `[low, high)` (SPEC.md §10.11).
     pub fn of_segment(low: usize, high: usize) -> StackBounds {
-        StackBounds { base: high, limit: low, dealloc: low - STACK_ROOM, guaranteed: 0 }
+        StackBounds { base: high, limit: low, dealloc: low - STACK_ROOM }
     }
 
     /// The thread's own stack, as the TEB says now.
     pub fn of_thread() -> StackBounds {
-        let (base, limit, dealloc, guaranteed): (usize, usize, usize, usize);
-        // SAFETY: reads four fields of the current thread's TEB.
+        let (base, limit, dealloc): (usize, usize, usize);
+        // SAFETY: reads three fields of the current thread's TEB.
         unsafe {
             core::arch::asm!(
                 "mov {0}, gs:[{b}]", // StackBase
                 "mov {1}, gs:[{l}]", // StackLimit
                 "mov {2}, gs:[{d}]", // DeallocationStack
-                "mov {3}, gs:[{g}]", // GuaranteedStackBytes
-                out(reg) base, out(reg) limit, out(reg) dealloc, out(reg) guaranteed,
+                out(reg) base, out(reg) limit, out(reg) dealloc,
                 b = const TEB_STACK_BASE,
                 l = const TEB_STACK_LIMIT,
                 d = const TEB_DEALLOCATION_STACK,
-                g = const TEB_GUARANTEED_STACK_BYTES,
                 options(nostack, readonly, preserves_flags),
             )
         };
-        StackBounds { base, limit, dealloc, guaranteed }
+        StackBounds { base, limit, dealloc }
     }
 }
 
@@ -357,8 +358,8 @@ pub const INIT_BYTES: usize = 8;
 /// Calls `f(arg)` with the stack pointer at `sp` (16-aligned; `f` gets its
 /// shadow space below it, SPEC.md §10.3) and the TEB describing `*bounds`;
 /// then restores the caller's stack and bounds, writes back into `*bounds`
-/// the `StackLimit` and `GuaranteedStackBytes` Windows may have moved, and
-/// returns `f`'s result.
+/// the `StackLimit` Windows may have moved (the thread's own stack grows),
+/// and returns `f`'s result.
 ///
 /// # Safety
 /// The memory below `sp` is a stack nobody else uses while `f` runs, and
@@ -382,40 +383,29 @@ pub unsafe extern "C" fn call_on_stack(
         ".seh_pushreg rdi",
         "push r12",
         ".seh_pushreg r12",
-        "sub rsp, 16", // room for the caller's GuaranteedStackBytes; keeps rsp 16-aligned
-        ".seh_stackalloc 16",
         "mov rbp, rsp", // rbp remembers the caller's stack
         ".seh_setframe rbp, 0",
         ".seh_endprologue",
-        "mov rbx, gs:[{t_base}]", // the caller's StackBase,
-        "mov rsi, gs:[{t_limit}]", // StackLimit,
-        "mov rdi, gs:[{t_dealloc}]", // DeallocationStack
-        "mov rax, gs:[{t_guar}]", // and GuaranteedStackBytes, kept
-        "mov [rbp], rax",
-        "mov r12, rdx",          // the bounds, for the write-back
+        "mov rbx, gs:[{t_base}]",    // the caller's StackBase,
+        "mov rsi, gs:[{t_limit}]",   // StackLimit
+        "mov rdi, gs:[{t_dealloc}]", // and DeallocationStack, kept
+        "mov r12, rdx",              // the bounds, for the write-back
         "mov rax, [rdx + {b_base}]", // install the target stack's StackBase,
         "mov gs:[{t_base}], rax",
-        "mov rax, [rdx + {b_limit}]", // StackLimit,
+        "mov rax, [rdx + {b_limit}]", // StackLimit
         "mov gs:[{t_limit}], rax",
-        "mov rax, [rdx + {b_dealloc}]", // DeallocationStack
+        "mov rax, [rdx + {b_dealloc}]", // and DeallocationStack
         "mov gs:[{t_dealloc}], rax",
-        "mov rax, [rdx + {b_guar}]", // and GuaranteedStackBytes
-        "mov gs:[{t_guar}], rax",
-        "mov rsp, rcx",       // switch to the target stack
-        "sub rsp, 32",        // shadow space for f
-        "mov rcx, r9",        // arg 0 of f: arg
-        "call r8",            // f(arg); the result stays in rax
+        "mov rsp, rcx", // switch to the target stack
+        "sub rsp, 32",  // shadow space for f
+        "mov rcx, r9",  // arg 0 of f: arg
+        "call r8",      // f(arg); the result stays in rax
         "mov rcx, gs:[{t_limit}]", // write back what Windows may have moved
         "mov [r12 + {b_limit}], rcx",
-        "mov rcx, gs:[{t_guar}]",
-        "mov [r12 + {b_guar}], rcx",
         "mov gs:[{t_base}], rbx", // restore the caller's bounds
         "mov gs:[{t_limit}], rsi",
         "mov gs:[{t_dealloc}], rdi",
-        "mov rcx, [rbp]",
-        "mov gs:[{t_guar}], rcx",
         "mov rsp, rbp", // back to the caller's stack
-        "add rsp, 16",
         "pop r12",
         "pop rdi",
         "pop rsi",
@@ -427,11 +417,73 @@ pub unsafe extern "C" fn call_on_stack(
         t_base = const TEB_STACK_BASE,
         t_limit = const TEB_STACK_LIMIT,
         t_dealloc = const TEB_DEALLOCATION_STACK,
-        t_guar = const TEB_GUARANTEED_STACK_BYTES,
         b_base = const offset_of!(StackBounds, base),
         b_limit = const offset_of!(StackBounds, limit),
         b_dealloc = const offset_of!(StackBounds, dealloc),
-        b_guar = const offset_of!(StackBounds, guaranteed),
+    )
+}
+
+/// Calls `f(arg)` in a frame of a segment whose frame space is
+/// `[low, high)`, with the stack pointer at `sp` (the frame's record, SPEC.md
+/// §10.3) and the TEB describing the segment (§10.11); then restores the
+/// caller's stack and bounds. `call_on_stack` without a `StackBounds` in the
+/// caller's frame: the bounds follow from `low` and `high`.
+///
+/// # Safety
+/// As for `call_on_stack`, for a segment's frame.
+#[unsafe(naked)]
+pub unsafe extern "C" fn call_on_segment(
+    sp: usize,
+    low: usize,
+    high: usize,
+    f: unsafe extern "C" fn(u64) -> u64,
+    arg: u64,
+) -> u64 {
+    core::arch::naked_asm!(
+        ".seh_proc {me}",
+        "push rbp", // callee-saved registers we use below
+        ".seh_pushreg rbp",
+        "push rbx",
+        ".seh_pushreg rbx",
+        "push rsi",
+        ".seh_pushreg rsi",
+        "push rdi",
+        ".seh_pushreg rdi",
+        "sub rsp, 8", // keeps rsp 16-aligned
+        ".seh_stackalloc 8",
+        "mov rbp, rsp", // rbp remembers the caller's stack
+        ".seh_setframe rbp, 0",
+        ".seh_endprologue",
+        "mov rax, [rbp + {arg}]",    // arg: the fifth argument, above our frame and the shadow space
+        "mov rbx, gs:[{t_base}]",    // the caller's StackBase,
+        "mov rsi, gs:[{t_limit}]",   // StackLimit
+        "mov rdi, gs:[{t_dealloc}]", // and DeallocationStack, kept
+        "mov gs:[{t_base}], r8",     // StackBase: the segment's high end
+        "mov gs:[{t_limit}], rdx",   // StackLimit: its low end
+        "sub rdx, {room}",
+        "mov gs:[{t_dealloc}], rdx", // DeallocationStack: the room below it
+        "mov rsp, rcx",              // switch to the frame
+        "sub rsp, 32",               // shadow space for f
+        "mov rcx, rax",              // arg 0 of f: arg
+        "call r9",                   // f(arg); the result stays in rax
+        "mov gs:[{t_base}], rbx",    // restore the caller's bounds
+        "mov gs:[{t_limit}], rsi",
+        "mov gs:[{t_dealloc}], rdi",
+        "mov rsp, rbp", // back to the caller's stack
+        "add rsp, 8",
+        "pop rdi",
+        "pop rsi",
+        "pop rbx",
+        "pop rbp",
+        "ret",
+        ".seh_endproc",
+        me = sym call_on_segment,
+        // 8 (sub) + 32 (four pushes) + 8 (return address) + 32 (shadow space)
+        arg = const 8 + 32 + 8 + 32,
+        t_base = const TEB_STACK_BASE,
+        t_limit = const TEB_STACK_LIMIT,
+        t_dealloc = const TEB_DEALLOCATION_STACK,
+        room = const STACK_ROOM,
     )
 }
 
