@@ -11,6 +11,7 @@ pub mod artifact;
 pub mod case;
 pub mod expectations;
 pub mod golden;
+pub mod model;
 pub mod outcome;
 pub mod plan;
 pub mod platform;
@@ -18,6 +19,7 @@ pub mod preflight;
 pub mod report;
 pub mod repro;
 pub mod run;
+pub mod scenario;
 pub mod summary;
 
 #[cfg(test)]
