@@ -4,6 +4,8 @@
 
 /// Every label the model can report, in the order of SPEC.md.
 pub const LABELS: &[&str] = &[
+    "§5.1 a thin body returns its frame's result plus its status",
+    "§5.1 a status read as a negative int32_t",
     "§5.2 the exit status is the root's status modulo 256",
     "§10.1 the body frame goes in segment 0 after the start-up region",
     "§10.2 a declared size that is not a multiple of 16",
@@ -32,6 +34,7 @@ pub const LABELS: &[&str] = &[
     "§10.10 a backtrace reaches the root's rust_entry frame",
     "§10.10 a whole backtrace of a spawned proc",
     "§11.2 the root ends while other procs wait",
+    "§11.2 the root ends with no other proc alive",
     "§11.2 the root ends while other procs can run",
     "§11.3 spawn refused: the budget cannot pay for record and segment 0",
     "§11.3 spawn refused with a budget one byte short",
@@ -39,6 +42,7 @@ pub const LABELS: &[&str] = &[
     "§11.3 spawn of a full body",
     "§11.3 spawn of a thin body",
     "§11.3 spawn with a tick budget",
+    "§11.3 a spawned proc spawns another",
     "§11.3 the body frame fails the proc when it starts",
     "§11.4 a message wakes the proc waiting for it",
     "§11.4 yield_now while alone runs the proc again",
@@ -60,6 +64,7 @@ pub const LABELS: &[&str] = &[
     "§11.7 a discarded message's charge goes back to its sender",
     "§11.7 a discarded message's sender has ended: its charge goes to no one",
     "§11.7 a discarded vec message releases its reference",
+    "§11.7 what a proc sent stays queued after it ends",
     "§11.7 a proc ends holding vecs: its references are released",
     "§11.7 a proc fails",
     "§11.9 spawn with an environment",
@@ -141,6 +146,7 @@ pub const LABELS: &[&str] = &[
     "§14.4 the root fails: the process exits with its status",
     "INTERPRETING a REPEAT that runs nothing",
     "INTERPRETING a quiet REPEAT",
+    "INTERPRETING a thin frame returns its child's result plus its ret",
     "INTERPRETING full frame",
     "INTERPRETING thin frame",
 ];

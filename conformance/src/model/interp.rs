@@ -83,6 +83,13 @@ impl<'s> Model<'s> {
             unreachable!("a frame's block ends in a frame")
         };
         let result = if full { ret } else { ret.wrapping_add(child_result) };
+        if !full && child_result != 0 {
+            if body {
+                self.cover("§5.1 a thin body returns its frame's result plus its status");
+            } else {
+                self.cover("INTERPRETING a thin frame returns its child's result plus its ret");
+            }
+        }
         if body && full {
             self.emit(id, record::END, vec![ret]);
         }

@@ -146,6 +146,29 @@ impl std::error::Error for Invalid {}
 pub struct Probes {
     pub charges: Vec<ChargeProbe>,
     pub yield_points: Vec<YieldProbe>,
+    /// Every stack segment allocated after a proc's segment 0.
+    pub segments: Vec<SegmentProbe>,
+    /// Procs created in the whole run (the next id is one more).
+    pub procs_created: u32,
+    /// Every `SPAWN` executed: where the op is and the id it returned.
+    pub spawns: Vec<SpawnProbe>,
+}
+
+/// A `SPAWN` op executed: its program, the indices leading to it (one per
+/// level of nesting, the op's own last) and the id it returned (0: refused).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpawnProbe {
+    pub program: usize,
+    pub path: Vec<usize>,
+    pub id: u32,
+}
+
+/// A segment allocated (§10.5): its proc, index and size.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SegmentProbe {
+    pub proc: u32,
+    pub index: usize,
+    pub size: u64,
 }
 
 /// What a charge was for (§13.7).

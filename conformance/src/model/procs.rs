@@ -4,10 +4,10 @@
 
 use scenario_format::{MAX_PROCS, record};
 
-use super::Invalid;
 use super::spec::{EXIT_DEADLOCK, JOIN_SELF, NO_SUCH_PROC, SPAWN_COST};
 use super::state::{Flow, FrameDesc, Life, Model, Payload, Pending};
 use super::validate::is_full;
+use super::{Invalid, SpawnProbe};
 
 impl<'s> Model<'s> {
     /// The whole process: the root proc, then whoever is at the head of the
@@ -78,7 +78,9 @@ impl<'s> Model<'s> {
     ) -> Result<Flow, Invalid> {
         let (mem_budget, tick_budget) = budgets;
         // §11.3: record + segment 0 (1088) past the budget: 0, no proc, no id.
+        let (program_index, path) = self.op_path(id);
         if SPAWN_COST > mem_budget {
+            self.probes.spawns.push(SpawnProbe { program: program_index, path, id: 0 });
             self.cover("§11.3 spawn refused: the budget cannot pay for record and segment 0");
             if mem_budget == SPAWN_COST - 1 {
                 self.cover("§11.3 spawn refused with a budget one byte short");
@@ -108,7 +110,11 @@ impl<'s> Model<'s> {
         if tick_budget != 0 {
             self.cover("§11.3 spawn with a tick budget");
         }
+        if id != 1 {
+            self.cover("§11.3 a spawned proc spawns another");
+        }
         let created = self.create_proc(body, full, program as usize, (mem_budget, tick_budget));
+        self.probes.spawns.push(SpawnProbe { program: program_index, path, id: created });
         self.check_real_memory()?;
         // §11.4: a new proc joins the tail.
         self.run_queue.push_back(created);
@@ -187,6 +193,9 @@ impl<'s> Model<'s> {
     pub(super) fn end_body(&mut self, id: u32, result: u64) -> Flow {
         // §5.1: the low 32 bits, read as a signed int32_t.
         let status = result as u32 as i32;
+        if status < 0 {
+            self.cover("§5.1 a status read as a negative int32_t");
+        }
         if id != 1 {
             self.end_proc(id, status);
             return Flow::Switch;
@@ -194,6 +203,8 @@ impl<'s> Model<'s> {
         if self.run_queue.is_empty() {
             if self.procs.iter().any(|p| p.id != 1 && p.is_alive()) {
                 self.cover("§11.2 the root ends while other procs wait");
+            } else {
+                self.cover("§11.2 the root ends with no other proc alive");
             }
         } else {
             self.cover("§11.2 the root ends while other procs can run");
@@ -229,6 +240,11 @@ impl<'s> Model<'s> {
                 self.cover("§11.7 a discarded vec message releases its reference");
                 self.drop_reference(vec);
             }
+        }
+        let sent_elsewhere =
+            self.procs.iter().any(|p| p.id != id && p.is_alive() && p.queue.iter().any(|m| m.sender == id));
+        if sent_elsewhere {
+            self.cover("§11.7 what a proc sent stays queued after it ends");
         }
         // The proc counts as ended from here on: what it made and is freed
         // now gives nothing back to it (§13.7).

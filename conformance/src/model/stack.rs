@@ -66,7 +66,7 @@ impl<'s> Model<'s> {
     pub(super) fn place(&mut self, id: u32, desc: FrameDesc<'s>) -> Result<Option<Flow>, Invalid> {
         // §10.2: F = round_up(S, 16) + 32 + 256, saturating.
         let bytes = frame_bytes(desc.size);
-        if desc.size % 16 != 0 {
+        if !desc.size.is_multiple_of(16) {
             self.cover("§10.2 a declared size that is not a multiple of 16");
         }
         if bytes == u64::MAX {

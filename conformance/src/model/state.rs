@@ -12,7 +12,7 @@ use super::spec::{
     ENTRY_FRAME_NAME, ENTRY_FRAME_SIZE, FIRST_SEGMENT_SIZE, MESSAGE_OVERHEAD, PROC_CHARGE, SEGMENT_HEADER,
     STARTUP_REGION, VEC_HEADER,
 };
-use super::{Invalid, Prediction, Probes, limits};
+use super::{Invalid, Prediction, Probes, SegmentProbe, limits};
 
 /// A stack segment (§10.1): `size` bytes of frame space, `live` of them used.
 #[derive(Clone, Copy, Debug)]
@@ -138,6 +138,7 @@ pub(super) struct Proc<'s> {
     pub id: u32,
     pub body: FrameDesc<'s>,
     pub body_full: bool,
+    pub program: usize,
     pub program_ops: &'s [Op],
     pub program_status: u32,
     pub mem_budget: u64,
@@ -256,7 +257,8 @@ impl<'s> Model<'s> {
         }
     }
 
-    pub fn finish(self, exit_status: i32) -> (Prediction, Probes) {
+    pub fn finish(mut self, exit_status: i32) -> (Prediction, Probes) {
+        self.probes.procs_created = self.procs.len() as u32;
         let prediction = Prediction { events: self.events, stderr: self.stderr, exit_status, coverage: self.coverage };
         (prediction, self.probes)
     }
@@ -304,6 +306,21 @@ impl<'s> Model<'s> {
     }
 
     // Records (INTERPRETING.md): written by full frames, outside quiet repeats.
+
+    /// Where the op the proc is executing is: its program and the index of
+    /// the op at each level of nesting (each act was entered by the op just
+    /// before its enclosing act's `next`).
+    pub fn op_path(&self, id: u32) -> (usize, Vec<usize>) {
+        let p = self.proc(id);
+        let path = p
+            .acts
+            .iter()
+            .map(|act| match act {
+                Act::Frame { next, .. } | Act::Repeat { next, .. } => next - 1,
+            })
+            .collect();
+        (p.program, path)
+    }
 
     /// Whether the proc's records are written now.
     pub fn writes_records(&self, id: u32) -> bool {
@@ -354,12 +371,14 @@ impl<'s> Model<'s> {
     /// Makes a proc: its record and segment 0, charged to it (§11.3, §10.1).
     pub fn create_proc(&mut self, body: FrameDesc<'s>, body_full: bool, program: usize, budgets: (u64, u64)) -> u32 {
         let id = self.procs.len() as u32 + 1;
+        let program_index = program;
         let program = &self.scenario.programs[program];
         let (mem_budget, tick_budget) = budgets;
         self.procs.push(Proc {
             id,
             body,
             body_full,
+            program: program_index,
             program_ops: &program.ops,
             program_status: program.status,
             mem_budget,
@@ -395,6 +414,8 @@ impl<'s> Model<'s> {
         let p = self.proc_mut(id);
         p.segments.push(Segment { size, live: 0 });
         p.segments_allocated += 1;
+        let index = p.segments.len() - 1;
+        self.probes.segments.push(SegmentProbe { proc: id, index, size });
         self.totals.segments += 1;
         self.totals.bytes += SEGMENT_HEADER + size;
     }

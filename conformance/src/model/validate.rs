@@ -40,11 +40,7 @@ pub(super) fn is_full(size: u64) -> bool {
 
 /// A thin frame's block (or a thin body's program): empty or one `FRAME`.
 pub(super) fn is_thin_block(ops: &[Op]) -> bool {
-    match ops {
-        [] => true,
-        [Op::Frame { .. }] => true,
-        _ => false,
-    }
+    matches!(ops, [] | [Op::Frame { .. }])
 }
 
 struct Checker<'s> {
