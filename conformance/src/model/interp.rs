@@ -70,6 +70,9 @@ impl<'s> Model<'s> {
         p.acts.pop();
         if quiet {
             p.quiet_depth -= 1;
+            if p.quiet_depth == 0 {
+                self.quiet_procs -= 1;
+            }
         }
         self.emit_state(id);
         Flow::Continue
@@ -154,6 +157,9 @@ impl<'s> Model<'s> {
         p.acts.push(Act::Repeat { ops: body, next: 0, left: count, quiet });
         if quiet {
             p.quiet_depth += 1;
+            if p.quiet_depth == 1 {
+                self.quiet_procs += 1;
+            }
         }
         Flow::Continue
     }

@@ -212,8 +212,19 @@ pub fn predict(scenario: &Scenario) -> Result<Prediction, Invalid> {
 
 /// Runs the scenario on the model and also returns what it saw on the way.
 pub fn predict_with_probes(scenario: &Scenario) -> Result<(Prediction, Probes), Invalid> {
+    run_model(scenario, false)
+}
+
+/// `predict`, checking the model's books at every proc switch (it panics
+/// when they disagree): for tests.
+pub fn predict_audited(scenario: &Scenario) -> Result<Prediction, Invalid> {
+    run_model(scenario, true).map(|(prediction, _)| prediction)
+}
+
+fn run_model(scenario: &Scenario, audit: bool) -> Result<(Prediction, Probes), Invalid> {
     validate::check_scenario(scenario)?;
     let mut model = state::Model::new(scenario);
+    model.audit = audit;
     let exit_status = model.run_process()?;
     Ok(model.finish(exit_status))
 }

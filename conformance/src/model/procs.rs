@@ -20,7 +20,9 @@ impl<'s> Model<'s> {
         self.proc_mut(root).life = Life::Running;
         let mut current = root;
         loop {
-            match self.run(current)? {
+            let flow = self.run(current)?;
+            self.audit();
+            match flow {
                 Flow::Exit(status) => return Ok(status),
                 Flow::Switch => {}
                 Flow::Continue => unreachable!("a proc's run ends with a switch or an exit"),
@@ -259,6 +261,11 @@ impl<'s> Model<'s> {
             for _ in 0..count {
                 self.drop_reference(vec);
             }
+        }
+        let p = self.proc_mut(id);
+        if p.quiet_depth > 0 {
+            p.quiet_depth = 0;
+            self.quiet_procs -= 1;
         }
         let p = self.proc_mut(id);
         let segments = std::mem::take(&mut p.segments);

@@ -53,7 +53,14 @@ impl<'s> Model<'s> {
             child_result: 0,
             body: false,
         };
-        self.proc_mut(id).acts.push(act);
+        let p = self.proc_mut(id);
+        let thin_body_child = p.acts.len() == 1 && !p.body_full;
+        p.acts.push(act);
+        if full && thin_body_child {
+            // INTERPRETING.md: a FRAME op's full function writes ENTER (the
+            // scenario-format docs call START "a proc's first full frame").
+            self.cover("INTERPRETING a thin body's full frame writes ENTER, not START");
+        }
         if full {
             self.emit(id, record::ENTER, vec![u64::from(desc)]);
             self.emit_state(id);
@@ -102,6 +109,7 @@ impl<'s> Model<'s> {
         let p = self.proc(id);
         let next = p.current + 1;
         let current_size = p.segment().size;
+        let mut freed_cache = false;
         if let Some(cached) = p.segments.get(next).copied() {
             if cached.size >= bytes {
                 self.cover("§10.5 the cached next segment is reused");
@@ -113,6 +121,7 @@ impl<'s> Model<'s> {
             }
             self.cover("§10.5 a cached next segment too small is freed");
             self.pop_segment(id);
+            freed_cache = true;
         }
         let size = current_size.saturating_mul(2).max(bytes);
         if bytes > current_size.saturating_mul(2) {
@@ -122,6 +131,12 @@ impl<'s> Model<'s> {
         }
         // §10.7: the new segment is charged; over budget the proc fails (91).
         if let Some(flow) = self.charge(id, Request::Segment { name, frame_bytes: bytes, size })? {
+            if freed_cache {
+                // §10.5 frees the cache "first"; §13.8 checks a charge
+                // "before anything else the request does": the model frees
+                // first, so TOTAL leaves the freed cache out.
+                self.cover("§10.5 a cache too small is freed before a segment charge that fails");
+            }
             return Ok(Some(flow));
         }
         self.push_segment(id, size);

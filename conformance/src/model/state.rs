@@ -239,6 +239,10 @@ pub(super) struct Model<'s> {
     pub coverage: BTreeMap<&'static str, u32>,
     pub probes: Probes,
     pub steps: u64,
+    /// Procs inside a quiet repeat.
+    pub quiet_procs: u32,
+    /// Check the books at every switch (tests).
+    pub audit: bool,
 }
 
 impl<'s> Model<'s> {
@@ -254,6 +258,8 @@ impl<'s> Model<'s> {
             coverage: BTreeMap::new(),
             probes: Probes::default(),
             steps: 0,
+            quiet_procs: 0,
+            audit: false,
         }
     }
 
@@ -330,6 +336,12 @@ impl<'s> Model<'s> {
     pub fn emit(&mut self, id: u32, kind: u8, fields: Vec<u64>) {
         if !self.writes_records(id) {
             return;
+        }
+        if self.quiet_procs > 0 {
+            // INTERPRETING.md: "quiet = 1 suppresses every record inside …
+            // procs' own records included": read as each proc's own records
+            // (another proc's quiet repeat silences nothing here).
+            self.cover("INTERPRETING a proc writes records while another is in a quiet repeat");
         }
         self.events.push(Event::new(kind, id, fields));
     }
@@ -501,6 +513,58 @@ impl<'s> Model<'s> {
         }
         self.proc_mut(message.sender).curr_mem -= message.cost;
         true
+    }
+}
+
+impl Model<'_> {
+    /// When `audit` is on: recomputes every proc's `curr_mem`, every vec's
+    /// `refs` and the runtime's totals from what exists, and checks that the
+    /// books kept as things happened agree (§13.7, §13.9).
+    pub fn audit(&self) {
+        if !self.audit {
+            return;
+        }
+        let mut totals = Totals::default();
+        let mut refs = vec![0u64; self.vecs.len()];
+        for p in self.procs.iter().filter(|p| p.is_alive()) {
+            totals.procs += 1;
+            totals.bytes += PROC_CHARGE;
+            let mut expected = PROC_CHARGE;
+            for segment in &p.segments {
+                totals.segments += 1;
+                totals.bytes += SEGMENT_HEADER + segment.size;
+                expected += SEGMENT_HEADER + segment.size;
+            }
+            for (index, vec) in self.vecs.iter().enumerate() {
+                if vec.alive && vec.maker == p.id {
+                    expected += VEC_HEADER + vec.size;
+                }
+                refs[index] += u64::from(p.held_count(index));
+            }
+            for q in self.procs.iter().filter(|q| q.is_alive()) {
+                expected += q.queue.iter().filter(|m| m.sender == p.id).map(|m| m.cost).sum::<u64>();
+            }
+            assert_eq!(p.curr_mem, expected, "proc {}'s curr_mem", p.id);
+            for m in &p.queue {
+                totals.messages += 1;
+                totals.bytes += m.cost;
+                if let Payload::Vec(vec) = m.payload {
+                    refs[vec] += 1;
+                }
+            }
+        }
+        for (index, vec) in self.vecs.iter().enumerate() {
+            if !vec.alive {
+                continue;
+            }
+            totals.vecs += 1;
+            totals.bytes += VEC_HEADER + vec.size;
+            assert_eq!(vec.refs, refs[index], "vec {index}'s refs");
+            assert!(vec.live() <= vec.size && vec.live() <= vec.init && vec.init <= vec.size, "vec {index}");
+        }
+        let kept = self.totals;
+        let counts = (kept.procs, kept.segments, kept.vecs, kept.messages, kept.bytes);
+        assert_eq!(counts, (totals.procs, totals.segments, totals.vecs, totals.messages, totals.bytes), "totals");
     }
 }
 

@@ -5,7 +5,7 @@
 
 use scenario_format::{Desc, Event, Op, Program, Scenario, record};
 
-use super::{LABELS, Prediction, predict};
+use super::{LABELS, Prediction, predict_audited as predict};
 
 // Helpers
 
