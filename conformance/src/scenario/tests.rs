@@ -45,12 +45,14 @@ fn the_first_300_scenarios_reach_every_label() {
     let generated = start.elapsed();
     let start = Instant::now();
     let mut coverage: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut seeds_per_label: BTreeMap<&str, u32> = BTreeMap::new();
     let mut events = 0;
     for scenario in &scenarios {
         let prediction = model::predict(scenario).expect("a valid scenario");
         events += prediction.events.len();
         for (label, count) in prediction.coverage {
             *coverage.entry(label).or_insert(0) += count;
+            *seeds_per_label.entry(label).or_insert(0) += 1;
         }
     }
     let predicted = start.elapsed();
@@ -59,6 +61,9 @@ fn the_first_300_scenarios_reach_every_label() {
         model::predict_audited(scenario).expect("a valid scenario");
     }
     let missed: Vec<_> = LABELS.iter().filter(|l| !coverage.contains_key(*l)).collect();
+    let mut rarest: Vec<(u32, &str)> = seeds_per_label.iter().map(|(label, seeds)| (*seeds, *label)).collect();
+    rarest.sort();
+    println!("the labels the fewest scenarios reach: {:?}", &rarest[..rarest.len().min(12)]);
     let n_ops: usize = scenarios.iter().map(Scenario::n_ops).sum();
     println!(
         "fixed set of 300: {} of {} labels reached; {n_ops} ops, {events} events; generated in {generated:?}, \
@@ -142,29 +147,4 @@ fn shrinking_renumbers_programs_and_descs() {
     assert_eq!(shrunk.programs.len(), 2);
     assert_eq!(shrunk.descs.len(), 1);
     assert!(matches!(shrunk.programs[0].ops[0], Op::Spawn { program: 1, desc: 0, .. }));
-}
-
-#[test]
-fn print_fixed_set_coverage() {
-    let mut coverage: BTreeMap<&str, u32> = BTreeMap::new();
-    let mut seeds_per_label: BTreeMap<&str, u32> = BTreeMap::new();
-    let mut smallest = 0;
-    for scenario in fixed_set(300) {
-        if scenario.n_ops() == 1 {
-            smallest += 1;
-        }
-        let prediction = model::predict(&scenario).unwrap();
-        for (label, count) in prediction.coverage {
-            *coverage.entry(label).or_insert(0) += count;
-            *seeds_per_label.entry(label).or_insert(0) += 1;
-        }
-    }
-    println!("fallbacks: {smallest}");
-    for label in LABELS {
-        println!(
-            "{:>5} seeds {:>8} hits  {label}",
-            seeds_per_label.get(label).unwrap_or(&0),
-            coverage.get(label).unwrap_or(&0)
-        );
-    }
 }
