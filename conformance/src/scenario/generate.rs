@@ -52,7 +52,9 @@ pub fn generate(seed: u64) -> Scenario {
             let variant = builder.rng.below(other_variants);
             let _ = other(&mut builder, variant);
         }
-        ending(&mut builder, mix(seed ^ 0xe4d) % 8);
+        // Endings 0–6 twice as often as 7 (the root failing: SPEC.md does
+        // not settle it, see the model's `§10.7 an absurd frame …` label).
+        ending(&mut builder, mix(seed ^ 0xe4d) % 15 / 2);
         let scenario = builder.scenario();
         if model::predict(&scenario).is_ok() {
             return scenario;
@@ -79,7 +81,11 @@ fn ending(builder: &mut Gen, which: u64) {
     }
     let body = builder.sized(4096);
     match which {
-        2 => builder.programs[0].status = builder.rng.range(256, u64::from(u32::MAX)) as u32,
+        2 => {
+            // Past 255, but its low byte is a crate's own result (0–89, §5).
+            let status = 256 * builder.rng.range(1, 1 << 23) + builder.rng.range(0, 89);
+            builder.programs[0].status = status as u32;
+        }
         3 => {
             // The root ends while another proc can run: it never runs again.
             let p = builder.program(vec![tick(5), Op::Yield], 0);
