@@ -22,6 +22,25 @@
 //! - `ticks.rs`: section 14 (ticks, slices, the tick budget, failures);
 //! - `interp.rs`: INTERPRETING.md (ops, records, the run loop);
 //! - `coverage.rs`: the labels of the rule sites the model can report.
+//!
+//! Where the texts leave a question open, the model reads them as follows
+//! (each reading has a coverage label, so the scenarios that depend on it
+//! can be counted):
+//!
+//! - §10.2 against §13.8: a segment whose cost takes `curr_mem` past 2⁶⁴−1
+//!   fails the proc (91) even under the unlimited budget, so the root can
+//!   fail on an absurd frame (`§10.7 an absurd frame fails even an
+//!   unlimited budget`). Vecs and messages follow §13.8's saturating sum.
+//! - §10.5 against §13.8: a cached segment too small is freed before the new
+//!   segment is charged, so a failing charge's TOTAL leaves it out.
+//! - INTERPRETING.md: a quiet repeat silences its own proc only; a thin
+//!   body's full frame writes `ENTER` (not `START`); `int32_t` results are
+//!   sign-extended into record fields; a `RECEIVE_VEC` that returns null
+//!   empties its slot; `guard_ok` is 1 for null buffers; proc ids over
+//!   `MAX_PROCS − 1` are refused as operands too.
+//! - What no machine can run is refused (`Invalid`): more than
+//!   `limits::MAX_STEPS` steps, or more than `limits::MAX_RUNTIME_BYTES`
+//!   held by the runtime at once.
 
 use std::collections::BTreeMap;
 use std::fmt;
