@@ -1267,3 +1267,121 @@ fn a_200_op_scenario_is_predicted_in_well_under_a_millisecond() {
     // builds on a loaded machine stay under 10 µs.
     assert!(per_op < std::time::Duration::from_micros(10), "{per_op:?} per op");
 }
+
+/// `scheduler-trace`: three procs yield three times each; FIFO turns.
+#[test]
+fn golden_scheduler_trace() {
+    let body = |status| program(vec![Op::Yield, Op::Yield, Op::Yield], status);
+    let s = scenario(
+        vec![desc("trace-body", 4096)],
+        vec![
+            program(
+                vec![
+                    Op::Spawn { program: 1, desc: 0, mem_budget: u64::MAX, tick_budget: 0, env: true },
+                    Op::Spawn { program: 2, desc: 0, mem_budget: u64::MAX, tick_budget: 0, env: true },
+                    Op::Spawn { program: 3, desc: 0, mem_budget: u64::MAX, tick_budget: 0, env: true },
+                    join(2),
+                    join(3),
+                    join(4),
+                ],
+                0,
+            ),
+            body(10),
+            body(11),
+            body(12),
+        ],
+    );
+    let prediction = run(&s);
+    let turns: Vec<u32> =
+        prediction.events.iter().filter(|e| matches!(e.kind, record::START | record::YIELD)).map(|e| e.proc).collect();
+    // Rounds 0, 1, 2 (the START and each yield's return), A B C each time.
+    assert_eq!(turns, [1, 2, 3, 4, 2, 3, 4, 2, 3, 4, 2, 3, 4]);
+    let joined: Vec<u64> = events_of(&prediction, 1, record::JOIN).iter().map(|e| e.fields[0]).collect();
+    assert_eq!(joined, [10, 11, 12]);
+}
+
+/// `message-order`: two senders, five messages each, yielding after each.
+#[test]
+fn golden_message_order() {
+    let sender = |fill: u8| {
+        let mut ops = Vec::new();
+        for i in 0..5u8 {
+            ops.push(Op::Send { to: 2, len: 4, fill: fill + i * 10, null: false });
+            ops.push(Op::Yield);
+        }
+        program(ops, 0)
+    };
+    let receiver = program((0..10).map(|_| receive(16)).collect(), 0);
+    let s = scenario(
+        vec![desc("order-body", 4096)],
+        vec![
+            program(
+                vec![
+                    spawn(1, 0, u64::MAX, 0),
+                    spawn(2, 0, u64::MAX, 0),
+                    spawn(3, 0, u64::MAX, 0),
+                    join(3),
+                    join(4),
+                    join(2),
+                ],
+                0,
+            ),
+            receiver,
+            sender(100),
+            sender(150),
+        ],
+    );
+    let prediction = run(&s);
+    let got: Vec<(u64, u64)> =
+        events_of(&prediction, 2, record::RECEIVE).iter().map(|e| (e.fields[1], e.fields[2])).collect();
+    let mut expected = Vec::new();
+    for i in 0..5u8 {
+        for (sender, fill) in [(3, 100), (4, 150)] {
+            let bytes: Vec<u8> = (0..4).map(|j| scenario_format::fill_byte(fill + i * 10, j)).collect();
+            expected.push((sender, scenario_format::checksum(&bytes)));
+        }
+    }
+    assert_eq!(got, expected);
+}
+
+/// `vec-through-message`: a vec shared through a message, written on both sides.
+#[test]
+fn golden_vec_through_message() {
+    let root = program(
+        vec![
+            spawn(1, 0, u64::MAX, 0),
+            Op::VecAlloc { slot: 0, capacity: 32 },
+            Op::VecWrite { slot: 0, offset: 0, len: 11, fill: b'a', null: false },
+            Op::SendVec { to: 2, slot: 0 },
+            Op::ReceiveVec { slot: 1, sender_null: false },
+            Op::VecWrite { slot: 0, offset: 0, len: 6, fill: b'A', null: false },
+            send(2, 5),
+            join(2),
+            Op::VecRelease { slot: 0 },
+            Op::VecRelease { slot: 1 },
+        ],
+        0,
+    );
+    let peer = program(
+        vec![
+            Op::ReceiveVec { slot: 0, sender_null: false },
+            Op::VecWrite { slot: 0, offset: 7, len: 4, fill: b'T', null: false },
+            Op::SendVec { to: 1, slot: 0 },
+            receive(8),
+            Op::VecRelease { slot: 0 },
+        ],
+        0,
+    );
+    let prediction = run(&scenario(vec![desc("vec-msg-body", 4096)], vec![root, peer]));
+    // "root: sent; refs now 2", "peer: got a vec from proc 1, refs 2".
+    assert_eq!(events_of(&prediction, 1, record::SEND_VEC)[0].fields, [0]);
+    assert_eq!(events_of(&prediction, 2, record::RECEIVE_VEC)[0].fields[..3], [1, 0, 2]);
+    // "peer: wrote (result 1)": a copy, vec 1.
+    assert_eq!(events_of(&prediction, 2, record::VEC_WRITE)[0].fields[..3], [1, 1, 1]);
+    // The root takes the peer's copy (refs 2: the peer's and now its own);
+    // "root: wrote its own (result 0)": the original is its alone now.
+    assert_eq!(events_of(&prediction, 1, record::RECEIVE_VEC)[0].fields[..3], [2, 1, 2]);
+    assert_eq!(events_of(&prediction, 1, record::VEC_WRITE)[1].fields[..3], [0, 0, 0]);
+    // "copies by root 0".
+    assert_eq!(*state_field(&prediction, 1, "vec_copies").last().unwrap(), 0);
+}
