@@ -12,6 +12,7 @@ pub mod case;
 pub mod expectations;
 pub mod golden;
 pub mod image;
+pub mod model;
 pub mod outcome;
 pub mod plan;
 pub mod platform;
@@ -19,6 +20,7 @@ pub mod preflight;
 pub mod report;
 pub mod repro;
 pub mod run;
+pub mod scenario;
 pub mod summary;
 
 #[cfg(test)]
