@@ -9,6 +9,7 @@
 
 pub mod artifact;
 pub mod case;
+pub mod differential;
 pub mod expectations;
 pub mod golden;
 pub mod image;

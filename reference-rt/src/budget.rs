@@ -81,13 +81,14 @@ impl Account {
         self.mem_budget
     }
 
-    /// Whether `cost` more fits the budget (SPEC.md §13.8).
+    /// Whether `cost` more fits the budget (SPEC.md §13.8): the sum is
+    /// exact, and one past 2⁶⁴−1 is past every budget, the unlimited one
+    /// included; the line shows it as 2⁶⁴−1.
     pub fn check(&self, cost: u64) -> Result<(), OverBudget> {
-        let total = self.curr_mem.saturating_add(cost);
-        if total > self.mem_budget {
-            return Err(OverBudget { cost, total, budget: self.mem_budget });
+        match self.curr_mem.checked_add(cost) {
+            Some(total) if total <= self.mem_budget => Ok(()),
+            total => Err(OverBudget { cost, total: total.unwrap_or(u64::MAX), budget: self.mem_budget }),
         }
-        Ok(())
     }
 
     /// Checks, then charges `cost` for an object of `kind`.

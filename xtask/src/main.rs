@@ -20,6 +20,7 @@ mod ci;
 mod debuggers;
 mod deps;
 mod fixtures;
+mod fuzz;
 mod mutants;
 /// The marker `suite_test` prints for a runtime that does not build; shared
 /// with `mutants.rs`, which is not a test module.
@@ -55,6 +56,9 @@ fn run() -> anyhow::Result<()> {
         bail!("no command: use one of test, bless, fixtures, deps, bench, matrix, diff, ci (see xtask/src/main.rs)");
     }
     let command = args.remove(0);
+    if command == "fuzz" {
+        return fuzz::Fuzz::parse(&args)?.run(&sh);
+    }
     if command == "diff" {
         let [old, new] = args.as_slice() else {
             bail!("usage: cargo xtask diff OLD NEW (results directories or report.json files)")

@@ -25,6 +25,7 @@ pub const LABELS: &[&str] = &[
     "§10.7 the stack limit",
     "§10.7 the stack limit by one byte",
     "§10.7 an absurd frame fails even an unlimited budget",
+    "§13.8 an absurd request fails even an unlimited budget",
     "§10.10 backtrace into a null buffer with max 0",
     "§10.10 backtrace with max 0",
     "§10.10 backtrace with max 1",

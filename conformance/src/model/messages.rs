@@ -41,7 +41,7 @@ impl Model<'_> {
                 (_, _, true) => self.cover("§13.6 send_vec to a proc that ended or never existed"),
             }
             let p = self.proc(id);
-            if p.curr_mem.saturating_add(cost) > p.mem_budget {
+            if p.curr_mem.checked_add(cost).is_none_or(|total| total > p.mem_budget) {
                 if is_vec {
                     self.cover("§13.6 send_vec to an ended proc over budget returns -1");
                 } else {

@@ -91,14 +91,9 @@ impl Model<'_> {
         let (curr_mem, mem_budget) = (p.curr_mem, p.mem_budget);
         let exact_total = curr_mem.checked_add(cost);
         let total = curr_mem.saturating_add(cost);
-        // §13.8 compares saturating sums. §10.2 says an absurd frame fails
-        // its proc: for a segment, a sum past 2⁶⁴−1 fails even the unlimited
-        // budget (the model's reading; see the report on SPEC.md).
-        let passed = match (request, exact_total) {
-            (_, Some(exact)) => exact <= mem_budget,
-            (Request::Segment { .. }, None) => false,
-            (_, None) => total <= mem_budget,
-        };
+        // §13.8: the sum is exact; one past 2⁶⁴−1 is past every budget, the
+        // unlimited one included (an absurd frame or vec fails its proc).
+        let passed = exact_total.is_some_and(|exact| exact <= mem_budget);
         let kind = request.kind();
         self.probes.charges.push(ChargeProbe { proc: id, kind, curr_mem, cost, mem_budget, passed });
         let [exact_label, over_label, by_one_label] = request.labels();
@@ -115,7 +110,10 @@ impl Model<'_> {
             self.cover(by_one_label);
         }
         if exact_total.is_none() && mem_budget == u64::MAX {
-            self.cover("§10.7 an absurd frame fails even an unlimited budget");
+            match kind {
+                ChargeKind::Segment => self.cover("§10.7 an absurd frame fails even an unlimited budget"),
+                _ => self.cover("§13.8 an absurd request fails even an unlimited budget"),
+            }
         }
         let line = match request {
             Request::Segment { name, frame_bytes, size } => format!(

@@ -52,8 +52,8 @@ pub fn generate(seed: u64) -> Scenario {
             let variant = builder.rng.below(other_variants);
             let _ = other(&mut builder, variant);
         }
-        // Endings 0–6 twice as often as 7 (the root failing: SPEC.md does
-        // not settle it, see the model's `§10.7 an absurd frame …` label).
+        // Endings 0–6 twice as often as 7 (the root failing on an absurd
+        // frame or vec, SPEC.md §13.8).
         ending(&mut builder, mix(seed ^ 0xe4d) % 15 / 2);
         let scenario = builder.scenario();
         if model::predict(&scenario).is_ok() {
@@ -111,10 +111,15 @@ fn ending(builder: &mut Gen, which: u64) {
             builder.root(spawn(b, body, u64::MAX, 0));
             builder.root(join(next));
         }
-        7 => {
+        7 if builder.rng.one_in(2) => {
             // The root fails: an absurd frame (§10.2) even its unlimited budget cannot pay for.
             let absurd = builder.sized(u64::MAX - builder.rng.range(0, 100));
             builder.root(frame(absurd, 0, Vec::new()));
+        }
+        7 => {
+            // The root fails: an absurd vec (§13.8), likewise.
+            let capacity = u64::MAX - builder.rng.range(0, 100);
+            builder.root(Op::VecAlloc { slot: 0, capacity });
         }
         _ => {}
     }

@@ -377,3 +377,253 @@ impl fmt::Display for Event {
 
 #[cfg(test)]
 mod tests;
+
+/// The text form of a scenario, for people: a shrunk failure is printed in
+/// it and a regression case keeps one (`Scenario::parse` reads it back).
+///
+/// ```text
+/// seed 42
+/// desc 0 size=2048 name=body
+/// program 0 status=0
+///   spawn program=1 desc=0 mem_budget=unlimited tick_budget=0 env=0
+///   frame desc=0 ret=3
+///     tick n=5
+///   end
+/// ```
+impl fmt::Display for Scenario {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "seed {}", self.seed)?;
+        for (i, desc) in self.descs.iter().enumerate() {
+            writeln!(f, "desc {i} size={} name={}", desc.size, desc.name)?;
+        }
+        for (i, program) in self.programs.iter().enumerate() {
+            writeln!(f, "program {i} status={}", program.status)?;
+            write_ops(f, &program.ops, 1)?;
+        }
+        Ok(())
+    }
+}
+
+fn budget(value: u64) -> String {
+    if value == u64::MAX { "unlimited".to_owned() } else { value.to_string() }
+}
+
+fn write_ops(f: &mut fmt::Formatter<'_>, ops: &[Op], depth: usize) -> fmt::Result {
+    let pad = "  ".repeat(depth);
+    for op in ops {
+        let b = |flag: bool| u8::from(flag);
+        match op {
+            Op::Frame { desc, ret, body } => {
+                writeln!(f, "{pad}frame desc={desc} ret={ret}")?;
+                write_ops(f, body, depth + 1)?;
+                writeln!(f, "{pad}end")?;
+            }
+            Op::Repeat { count, quiet, body } => {
+                writeln!(f, "{pad}repeat count={count} quiet={}", b(*quiet))?;
+                write_ops(f, body, depth + 1)?;
+                writeln!(f, "{pad}end")?;
+            }
+            Op::Backtrace { max, null } => writeln!(f, "{pad}backtrace max={max} null={}", b(*null))?,
+            Op::RuntimeInfo => writeln!(f, "{pad}runtime_info")?,
+            Op::Spawn { program, desc, mem_budget, tick_budget, env } => writeln!(
+                f,
+                "{pad}spawn program={program} desc={desc} mem_budget={} tick_budget={tick_budget} env={}",
+                budget(*mem_budget),
+                b(*env)
+            )?,
+            Op::Yield => writeln!(f, "{pad}yield")?,
+            Op::Join { id, discarded_null } => writeln!(f, "{pad}join id={id} discarded_null={}", b(*discarded_null))?,
+            Op::Send { to, len, fill, null } => {
+                writeln!(f, "{pad}send to={to} len={len} fill={fill} null={}", b(*null))?
+            }
+            Op::Receive { cap, buf_null, sender_null } => {
+                writeln!(f, "{pad}receive cap={cap} buf_null={} sender_null={}", b(*buf_null), b(*sender_null))?
+            }
+            Op::VecAlloc { slot, capacity } => writeln!(f, "{pad}vec_alloc slot={slot} capacity={capacity}")?,
+            Op::VecShare { src, dst } => writeln!(f, "{pad}vec_share src={src} dst={dst}")?,
+            Op::VecRelease { slot } => writeln!(f, "{pad}vec_release slot={slot}")?,
+            Op::VecWrite { slot, offset, len, fill, null } => {
+                writeln!(f, "{pad}vec_write slot={slot} offset={offset} len={len} fill={fill} null={}", b(*null))?
+            }
+            Op::SendVec { to, slot } => writeln!(f, "{pad}send_vec to={to} slot={slot}")?,
+            Op::ReceiveVec { slot, sender_null } => {
+                writeln!(f, "{pad}receive_vec slot={slot} sender_null={}", b(*sender_null))?
+            }
+            Op::Tick { n } => writeln!(f, "{pad}tick n={n}")?,
+            Op::VecReleaseAny { index } => writeln!(f, "{pad}vec_release_any index={index}")?,
+        }
+    }
+    Ok(())
+}
+
+impl Scenario {
+    /// Reads the text form (`Display`); the error names the line and what is wrong.
+    pub fn parse(text: &str) -> Result<Scenario, String> {
+        let mut scenario = Scenario::default();
+        // The blocks being filled: the current program's ops, then nested bodies.
+        let mut stack: Vec<(Op, Vec<Op>)> = Vec::new();
+        let mut in_program = false;
+        for (n, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let at = |why: String| format!("line {}: {why}: `{line}`", n + 1);
+            let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
+            let fields = || Fields::parse(rest).map_err(at);
+            let op = match word {
+                "seed" => {
+                    scenario.seed = rest.trim().parse().map_err(|_| at("a seed is a number".into()))?;
+                    continue;
+                }
+                "desc" => {
+                    let (index, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+                    if index.parse::<usize>().ok() != Some(scenario.descs.len()) {
+                        return Err(at(format!(
+                            "descs are numbered in order from 0; expected {}",
+                            scenario.descs.len()
+                        )));
+                    }
+                    let (size, name) =
+                        rest.split_once(" name=").ok_or_else(|| at("expected size=N name=NAME".into()))?;
+                    let size = size
+                        .strip_prefix("size=")
+                        .and_then(|s| s.parse().ok())
+                        .ok_or_else(|| at("expected size=N".into()))?;
+                    scenario.descs.push(Desc { size, name: name.to_owned() });
+                    continue;
+                }
+                "program" => {
+                    if !stack.is_empty() {
+                        return Err(at("a block is not closed by `end`".into()));
+                    }
+                    let (index, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+                    if index.parse::<usize>().ok() != Some(scenario.programs.len()) {
+                        return Err(at(format!(
+                            "programs are numbered in order from 0; expected {}",
+                            scenario.programs.len()
+                        )));
+                    }
+                    let status = Fields::parse(rest).map_err(at)?.number("status").map_err(at)?;
+                    scenario.programs.push(Program { ops: Vec::new(), status: status as u32 });
+                    in_program = true;
+                    continue;
+                }
+                "end" => {
+                    let (mut op, body) = stack.pop().ok_or_else(|| at("`end` without a block".into()))?;
+                    *op.body_mut().expect("blocks have bodies") = body;
+                    op
+                }
+                "frame" => {
+                    let fields = fields()?;
+                    let op = Op::Frame {
+                        desc: fields.number("desc").map_err(at)? as u16,
+                        ret: fields.number("ret").map_err(at)? as u32,
+                        body: Vec::new(),
+                    };
+                    stack.push((op, Vec::new()));
+                    continue;
+                }
+                "repeat" => {
+                    let fields = fields()?;
+                    let op = Op::Repeat {
+                        count: fields.number("count").map_err(at)? as u32,
+                        quiet: fields.flag("quiet").map_err(at)?,
+                        body: Vec::new(),
+                    };
+                    stack.push((op, Vec::new()));
+                    continue;
+                }
+                _ => Op::parse_simple(word, &fields()?).map_err(at)?,
+            };
+            if !in_program {
+                return Err(at("ops belong to a `program`".into()));
+            }
+            match stack.last_mut() {
+                Some((_, body)) => body.push(op),
+                None => scenario.programs.last_mut().expect("in a program").ops.push(op),
+            }
+        }
+        if !stack.is_empty() {
+            return Err("the text ends inside a block: a `frame` or `repeat` has no `end`".into());
+        }
+        Ok(scenario)
+    }
+}
+
+/// `key=value` pairs of a line.
+struct Fields(Vec<(String, String)>);
+
+impl Fields {
+    fn parse(text: &str) -> Result<Fields, String> {
+        let mut pairs = Vec::new();
+        for word in text.split_whitespace() {
+            let (key, value) = word.split_once('=').ok_or_else(|| format!("`{word}` is not key=value"))?;
+            pairs.push((key.to_owned(), value.to_owned()));
+        }
+        Ok(Fields(pairs))
+    }
+
+    fn value(&self, key: &str) -> Result<&str, String> {
+        self.0.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).ok_or_else(|| format!("`{key}=` is missing"))
+    }
+
+    fn number(&self, key: &str) -> Result<u64, String> {
+        let value = self.value(key)?;
+        if value == "unlimited" {
+            return Ok(u64::MAX);
+        }
+        value.parse().map_err(|_| format!("`{key}` must be a number, not `{value}`"))
+    }
+
+    fn flag(&self, key: &str) -> Result<bool, String> {
+        match self.number(key)? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(format!("`{key}` is 0 or 1")),
+        }
+    }
+}
+
+impl Op {
+    /// An op without a body, from its word and fields.
+    fn parse_simple(word: &str, f: &Fields) -> Result<Op, String> {
+        let n = |key: &str| f.number(key);
+        Ok(match word {
+            "backtrace" => Op::Backtrace { max: n("max")? as u8, null: f.flag("null")? },
+            "runtime_info" => Op::RuntimeInfo,
+            "spawn" => Op::Spawn {
+                program: n("program")? as u16,
+                desc: n("desc")? as u16,
+                mem_budget: n("mem_budget")?,
+                tick_budget: n("tick_budget")?,
+                env: f.flag("env")?,
+            },
+            "yield" => Op::Yield,
+            "join" => Op::Join { id: n("id")? as u32, discarded_null: f.flag("discarded_null")? },
+            "send" => {
+                Op::Send { to: n("to")? as u32, len: n("len")? as u32, fill: n("fill")? as u8, null: f.flag("null")? }
+            }
+            "receive" => Op::Receive {
+                cap: n("cap")? as u32,
+                buf_null: f.flag("buf_null")?,
+                sender_null: f.flag("sender_null")?,
+            },
+            "vec_alloc" => Op::VecAlloc { slot: n("slot")? as u8, capacity: n("capacity")? },
+            "vec_share" => Op::VecShare { src: n("src")? as u8, dst: n("dst")? as u8 },
+            "vec_release" => Op::VecRelease { slot: n("slot")? as u8 },
+            "vec_write" => Op::VecWrite {
+                slot: n("slot")? as u8,
+                offset: n("offset")?,
+                len: n("len")? as u32,
+                fill: n("fill")? as u8,
+                null: f.flag("null")?,
+            },
+            "send_vec" => Op::SendVec { to: n("to")? as u32, slot: n("slot")? as u8 },
+            "receive_vec" => Op::ReceiveVec { slot: n("slot")? as u8, sender_null: f.flag("sender_null")? },
+            "tick" => Op::Tick { n: n("n")? },
+            "vec_release_any" => Op::VecReleaseAny { index: n("index")? as u16 },
+            other => return Err(format!("`{other}` is not an op")),
+        })
+    }
+}

@@ -114,3 +114,22 @@ fn records_decode_into_events() {
     let cut = decode_trace(&bytes[..bytes.len() - 1]).unwrap_err();
     assert_eq!((cut.events.len(), cut.why.as_str()), (1, "the output ends inside record 1"));
 }
+
+#[test]
+fn the_text_form_reads_back() {
+    let scenario = Scenario {
+        seed: 9,
+        descs: vec![Desc { size: 2048, name: "a body".into() }, Desc { size: 17, name: "f17".into() }],
+        programs: vec![Program { ops: every_op(), status: 3 }, Program { ops: vec![], status: 0 }],
+    };
+    let text = scenario.to_string();
+    assert_eq!(Scenario::parse(&text), Ok(scenario));
+    assert_eq!(
+        Scenario::parse("seed 1\nprogram 0 status=0\n  frame desc=0 ret=1\n    yield\n").unwrap_err(),
+        "the text ends inside a block: a `frame` or `repeat` has no `end`"
+    );
+    assert_eq!(
+        Scenario::parse("program 0 status=0\n  hop x=1\n").unwrap_err(),
+        "line 2: `hop` is not an op: `hop x=1`"
+    );
+}
