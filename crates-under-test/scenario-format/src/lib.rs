@@ -151,7 +151,8 @@ pub mod record {
     /// The most fields a record has (a backtrace of `MAX_BACKTRACE` + 2).
     pub const MAX_FIELDS: usize = 2 + 2 * super::MAX_BACKTRACE as usize + 1;
 
-    /// self_id, env_ok — a proc's first full frame began its program.
+    /// self_id, env_ok — a full body began its program (a thin body's
+    /// full frame writes `ENTER` instead: INTERPRETING.md).
     pub const START: u8 = 1;
     /// mem_budget curr_mem queued curr_ticks tick_budget vec_copies
     /// segment_index segments_held segment_size segment_live
