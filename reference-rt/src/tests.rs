@@ -420,3 +420,57 @@ fn a_send_vec_over_budget_leaks_nothing() {
     assert_eq!(status, 0);
     assert_eq!(log, ["sender: (92, 0)", "vecs 0 -> 0, bytes the same: true"]);
 }
+
+/// The modules form a DAG (ARCHITECTURE.md, "Invariants"): each uses only
+/// modules before it in this order. `arch` and `os` are per-target
+/// directories whose files are all checked.
+const MODULE_ORDER: [&str; 12] =
+    ["arch", "budget", "os", "heap", "upcall", "stack", "vec", "queue", "state", "messages", "sched", "table"];
+
+/// The modules of `crate::…` a source file uses.
+fn used_modules(source: &str) -> std::collections::BTreeSet<String> {
+    let mut used = std::collections::BTreeSet::new();
+    for (i, _) in source.match_indices("crate::") {
+        let rest = &source[i + "crate::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            // `use crate::{a, b::c, d}`: the first segment of each item.
+            let group = &group[..group.find('}').unwrap_or(group.len())];
+            for item in group.split(',') {
+                let name: String = item.trim().chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                used.insert(name);
+            }
+        } else {
+            used.insert(rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect());
+        }
+    }
+    used.retain(|name| MODULE_ORDER.contains(&name.as_str()));
+    used
+}
+
+#[test]
+fn the_modules_form_a_dag() {
+    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offenders = Vec::new();
+    for (rank, module) in MODULE_ORDER.iter().enumerate() {
+        let single = src.join(format!("{module}.rs"));
+        let files: Vec<std::path::PathBuf> = if single.is_file() {
+            vec![single]
+        } else {
+            std::fs::read_dir(src.join(module)).unwrap().map(|e| e.unwrap().path()).collect()
+        };
+        for file in files {
+            let source = std::fs::read_to_string(&file).unwrap();
+            for used in used_modules(&source) {
+                let used_rank = MODULE_ORDER.iter().position(|m| *m == used).unwrap();
+                if used_rank >= rank && used != *module {
+                    offenders.push(format!("{} uses `{used}`, which comes after `{module}`", file.display()));
+                }
+            }
+        }
+    }
+    assert!(offenders.is_empty(), "the runtime's modules are not a DAG in MODULE_ORDER:\n{}", offenders.join("\n"));
+    assert_eq!(
+        used_modules("use crate::{budget::Kind, os};\nlet x = crate::stack::f();"),
+        ["budget", "os", "stack"].map(String::from).into_iter().collect()
+    );
+}
