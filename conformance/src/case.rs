@@ -119,6 +119,31 @@ impl Case {
         Ok(cases)
     }
 
+    /// Whose check the case is: a crate started through the runtime's
+    /// `rt_start` is the runtime's; the artifact rules and the host's own
+    /// table are the suite's (they pass or fail whatever the runtime does).
+    pub fn scope(&self) -> crate::report::Scope {
+        match self.start {
+            Start::Exec => crate::report::Scope::Runtime,
+            Start::Host | Start::Artifacts => crate::report::Scope::Suite,
+        }
+    }
+
+    /// The spec area the case belongs to, for the matrix's totals.
+    pub fn area(&self) -> &'static str {
+        let needs = |c: &str| self.needs.iter().any(|n| n == c);
+        match self.start {
+            Start::Artifacts => "artifact rules",
+            Start::Host => "embedding",
+            Start::Exec if needs("ticks") => "ticks",
+            Start::Exec if needs("vecs") => "vecs and memory",
+            Start::Exec if needs("messages") => "messages",
+            Start::Exec if needs("stacks") => "segments",
+            Start::Exec if needs("procs") => "procs",
+            Start::Exec => "handshake",
+        }
+    }
+
     /// The golden for `platform`: its own file where the case lists an
     /// exception for it, else the shared `expected.txt`.
     pub fn golden_path(&self, platform: &str) -> PathBuf {

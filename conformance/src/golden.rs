@@ -45,7 +45,7 @@ pub enum Verdict {
 pub fn render_observed(observed: &Observed) -> Option<String> {
     match observed.termination {
         Termination::Exit(status) => Some(render(status, &observed.stdout, &observed.stderr)),
-        Termination::Crash(_) | Termination::Timeout => None,
+        Termination::Crash(_) | Termination::Timeout | Termination::OutputLimit(_) => None,
     }
 }
 

@@ -1,6 +1,7 @@
 //! From what a child process did to what the runtime did: crashes told apart
 //! from exits the way each runner reports them, and the runner's own lines
-//! (Wine, QEMU) and CRLF removed so that one golden holds on every platform.
+//! (Wine, QEMU) and CRLF removed so that one golden holds on every platform;
+//! and which endings are the environment's fault (`broken`), not the runtime's.
 
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,11 @@ impl Outcome {
         matches!(self, Outcome::Pass | Outcome::Xfail | Outcome::Unsupported)
     }
 
+    /// Whether the case ran and did not pass: a repro script helps.
+    pub fn deserves_repro(self) -> bool {
+        !matches!(self, Outcome::Pass | Outcome::Unsupported)
+    }
+
     /// Whether the runtime failed the case (as opposed to the environment,
     /// or a pass).
     pub fn is_runtime_failure(self) -> bool {
@@ -59,6 +65,8 @@ pub enum Termination {
     Crash(String),
     /// It ran past its time limit.
     Timeout,
+    /// It wrote more than the cap to this stream and was stopped.
+    OutputLimit(&'static str),
 }
 
 /// What the program under test did, normalised.
@@ -71,8 +79,8 @@ pub struct Observed {
 
 /// Normalises a captured run. `wine` says whether the runner was Wine.
 pub fn observe(captured: &Captured, wine: bool) -> Observed {
-    let stdout = normalise(&captured.stdout);
-    let raw_stderr = normalise(&captured.stderr);
+    let stdout = normalise(&captured.stdout.bytes);
+    let raw_stderr = normalise(&captured.stderr.bytes);
     let mut crash = None;
     let mut stderr = String::new();
     for line in raw_stderr.split_inclusive('\n') {
@@ -90,6 +98,7 @@ pub fn observe(captured: &Captured, wine: bool) -> Observed {
     }
     let termination = match &captured.ended {
         Ended::TimedOut => Termination::Timeout,
+        Ended::OutputLimit(stream) => Termination::OutputLimit(stream),
         Ended::Signalled(signal) => Termination::Crash(crash.unwrap_or_else(|| signal_name(*signal))),
         Ended::Exited(_) if crash.is_some() => Termination::Crash(crash.unwrap()),
         // Wine passes on the low byte of the Windows exit code.
@@ -97,6 +106,26 @@ pub fn observe(captured: &Captured, wine: bool) -> Observed {
         Ended::Exited(code) => Termination::Exit(*code),
     };
     Observed { termination, stdout, stderr }
+}
+
+/// Why a run failed for a reason of the environment rather than of the
+/// runtime, or `None`: the runner or the program could not be started
+/// (exit 126 or 127, as shells and the loader report it), or Wine exited 1
+/// with no output at all from the program (Wine's own abort, seen once in
+/// about 60 runs). Such a case is `broken`, and is run once more.
+pub fn environmental(captured: &Captured, observed: &Observed, wine: bool) -> Option<String> {
+    let silent = observed.stdout.is_empty() && observed.stderr.trim().is_empty();
+    match captured.ended {
+        Ended::Exited(code @ (126 | 127)) => Some(format!(
+            "the program could not be started (exit status {code}, as the shell or the dynamic loader reports it)"
+        )),
+        Ended::Exited(1) if wine && silent && observed.termination == Termination::Exit(1) => Some(
+            "Wine exited with status 1 and the program wrote nothing: Wine's own abort (for instance \
+             an exception it treats as an unrecoverable stack overflow), not an exit of the program"
+                .to_owned(),
+        ),
+        _ => None,
+    }
 }
 
 /// Lines the runner (Wine, QEMU) writes on its own account.

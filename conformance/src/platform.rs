@@ -34,6 +34,9 @@ pub struct Platform {
     /// Whether the runner is Wine, which needs a prefix and a wineserver.
     #[serde(default)]
     pub wine: bool,
+    /// With `wine`: the wineserver that runs the prefix.
+    #[serde(default)]
+    pub wineserver: Option<String>,
     /// The file name a runtime library must have on this platform.
     pub runtime_file: String,
     /// `.exe` on Windows.
