@@ -65,10 +65,13 @@ fn kill(wineserver: &str, prefix: &Path) {
     let _ = detached(Command::new(wineserver).arg("-w"), prefix).status();
 }
 
+/// A Wine command with the cases' controlled environment (Wine's daemons
+/// serve every case), its standard streams on /dev/null.
 fn detached<'a>(command: &'a mut Command, prefix: &Path) -> &'a mut Command {
+    let extra = [("WINEPREFIX".to_owned(), prefix.display().to_string()), ("WINEDEBUG".to_owned(), "-all".to_owned())];
     command
-        .env("WINEPREFIX", prefix)
-        .env("WINEDEBUG", "-all")
+        .env_clear()
+        .envs(crate::run::child_env(std::env::vars_os(), &extra))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

@@ -2,7 +2,8 @@
 //! Builds `examples/c-runtime` (a handshake-only runtime in C, with its own
 //! `build.sh` and `expectations.toml`, as its repository would keep them)
 //! and runs the suite on it as that author would, with a hostile
-//! environment (`LD_PRELOAD`, `LD_LIBRARY_PATH`) that must change nothing.
+//! environment that must change nothing: `LD_PRELOAD` names a library that
+//! writes to stderr, `LD_LIBRARY_PATH` a directory whose librustrt.so crashes.
 //! Then checks what the reports say: named after the runtime's
 //! `runtime_name`; passed = applicable = the cases that need no capability;
 //! every other runtime case `unsupported`, never passed; the suite's own
@@ -55,6 +56,13 @@ impl Example {
             "#include <unistd.h>\n__attribute__((constructor)) static void hostile(void) { write(2, \"hostile\\n\", 8); }\n",
         )?;
         cmd!(sh, "gcc -shared -fPIC {hostile_source} -o {hostile}").quiet().run()?;
+        // A librustrt.so that crashes in rt_start, where LD_LIBRARY_PATH points.
+        let hostile_lib = out.join("hostile-lib");
+        std::fs::create_dir_all(&hostile_lib)?;
+        let crashing_source = out.join("crashing.c");
+        std::fs::write(&crashing_source, "void rt_start(void *entry) { (void)entry; *(volatile int *)0 = 1; }\n")?;
+        let crashing = hostile_lib.join("librustrt.so");
+        cmd!(sh, "gcc -shared -fPIC {crashing_source} -o {crashing}").quiet().run()?;
         let results = out.join("results");
         if results.exists() {
             std::fs::remove_dir_all(&results)?;
@@ -73,12 +81,20 @@ impl Example {
         let log = out.join("suite.log");
         let hostile_env = [
             ("LD_PRELOAD", hostile.clone().into_os_string()),
-            ("LD_LIBRARY_PATH", root.join("target/release").into_os_string()),
+            ("LD_LIBRARY_PATH", hostile_lib.clone().into_os_string()),
         ];
         let passed = run_runner(&runner, &args, Some(&log), &hostile_env)?;
         let text = std::fs::read_to_string(&log).unwrap_or_default();
         ensure!(passed, "the suite failed on the example runtime (see {}):\n{text}", log.display());
-        ensure!(!text.contains("hostile"), "the hostile LD_PRELOAD reached a case (see {})", log.display());
+        // Once: the runner itself was started with it. A case reached by it
+        // would also have failed its golden (one more line on stderr).
+        let n_hostile = text.lines().filter(|l| *l == "hostile").count();
+        ensure!(
+            n_hostile == 1,
+            "the hostile LD_PRELOAD reached {} processes, not only the runner (see {})",
+            n_hostile,
+            log.display()
+        );
 
         let cases = conformance::case::Case::load_all(&layout.cases)?;
         let free: Vec<&str> = cases
