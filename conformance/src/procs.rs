@@ -52,8 +52,33 @@ pub fn spawn_tracked(command: &mut Command) -> io::Result<Child> {
 /// orphan it left (a process that escaped the group).
 pub fn finish(pid: u32) {
     kill_group(pid);
+    // The group's processes die asynchronously; their escaped children are
+    // reparented to us only then.
+    wait_group_gone(pid, Duration::from_millis(500));
     LIVE.lock().unwrap_or_else(|e| e.into_inner()).remove(&pid);
     kill_orphans(false);
+}
+
+/// Waits until no live (non-zombie) process is left in group `pgid`.
+fn wait_group_gone(pgid: u32, limit: Duration) {
+    let started = std::time::Instant::now();
+    while started.elapsed() < limit && group_alive(pgid) {
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+/// Whether a live (non-zombie) process is in group `pgid`.
+fn group_alive(pgid: u32) -> bool {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return false };
+    entries.flatten().any(|entry| {
+        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { return false };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return false };
+        let Some((_, rest)) = stat.rsplit_once(") ") else { return false };
+        let mut fields = rest.split(' ');
+        let state = fields.next().unwrap_or("");
+        let process_group = fields.nth(1).and_then(|g| g.parse::<u32>().ok());
+        process_group == Some(pgid) && state != "Z" && state != "X"
+    })
 }
 
 /// Kills process group `pgid` with SIGKILL.
@@ -90,7 +115,8 @@ pub fn kill_orphans(all: bool) -> usize {
         })
     };
     let mut n_killed = 0;
-    // Killing an orphan can orphan its own children: repeat until none is left.
+    // Killing an orphan can orphan its own children (reparented to us a
+    // moment later): repeat until a round after the last kill finds none.
     for _ in 0..100 {
         let orphans: Vec<u32> = {
             let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
@@ -106,6 +132,7 @@ pub fn kill_orphans(all: bool) -> usize {
             reap(pid);
             n_killed += 1;
         }
+        std::thread::sleep(Duration::from_millis(20));
     }
     n_killed
 }
@@ -162,14 +189,18 @@ pub fn install_stop_handler(clean_up: impl FnOnce() -> String + Send + 'static) 
         // SAFETY: `set` is valid and `signal` is a valid out pointer; sigwait only reads the set.
         while unsafe { libc::sigwait(&set, &mut signal) } != 0 {}
         let started = std::time::Instant::now();
-        let n_groups = {
+        let groups: Vec<u32> = {
             let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());
             STOPPING.store(true, Ordering::SeqCst);
             for &pid in live.iter() {
                 kill_group(pid);
             }
-            live.len()
+            live.iter().copied().collect()
         };
+        let n_groups = groups.len();
+        for pgid in groups {
+            wait_group_gone(pgid, Duration::from_secs(1));
+        }
         let n_orphans = kill_orphans(true);
         let note = clean_up();
         let name = if signal == libc::SIGINT { "SIGINT" } else { "SIGTERM" };

@@ -200,7 +200,13 @@ impl Summary {
 }
 
 /// Bytes of each captured stream kept in a report and in JUnit.
-pub const REPORT_OUTPUT_CAP: usize = 64 * 1024;
+pub const REPORT_OUTPUT_CAP: usize = 16 * 1024;
+
+/// Captured output fit for JSON and XML: control characters other than
+/// newline and tab shown as U+FFFD (XML cannot hold most of them).
+pub fn printable(text: &str) -> String {
+    text.chars().map(|c| if c.is_control() && c != '\n' && c != '\t' { '\u{fffd}' } else { c }).collect()
+}
 
 /// `text` cut to `cap` bytes (at a character boundary), with a marker that
 /// says how much there was; `total` counts bytes already dropped upstream.
@@ -213,7 +219,7 @@ pub fn capped(text: &str, total: u64, cap: usize) -> String {
         end -= 1;
     }
     let total = total.max(text.len() as u64);
-    format!("{}\n[… truncated: {total} bytes in all, the first {end} shown]\n", &text[..end])
+    format!("{}\n[… truncated: {total} bytes or more, the first {end} shown]\n", &text[..end])
 }
 
 impl Report {

@@ -322,15 +322,22 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     });
     // Wine's server and services start before the runner becomes a subreaper
     // (they are daemons, not a case's leftovers).
-    let wine = start_wine(&inputs)?;
+    // Wine that cannot start makes its platform broken, not the run.
+    let (wine, wine_error) = match start_wine(&inputs) {
+        Ok(wine) => (wine, None),
+        Err(e) => (None, Some(format!("{e:#}"))),
+    };
     crate::procs::become_subreaper();
 
     let expectations = Arc::new(inputs.expectations.clone());
     let started_at = humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string();
     let mut contexts = Vec::new();
     for (platform, runtime_path) in &inputs.platforms {
-        let context =
-            prepare(args, &inputs, platform, runtime_path, &expectations, wine.as_ref().map(|w| w.1.as_path()))?;
+        let wine_prefix = wine.as_ref().map(|w| w.1.as_path());
+        let mut context = prepare(args, &inputs, platform, runtime_path, &expectations, wine_prefix)?;
+        if let (true, Some(why), None) = (platform.wine, &wine_error, &context.1.refusal) {
+            context.1.refusal = Some((Outcome::Broken, format!("Wine cannot start: {why}")));
+        }
         contexts.push(context);
     }
     let probed = contexts.iter().find_map(|(_, p)| p.runtime_name.clone());
@@ -440,6 +447,8 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
         std::fs::remove_dir_all(&context.work_dir).ok();
     }
     drop(wine);
+    // Anything a case left that escaped its group and was not found yet.
+    crate::procs::kill_orphans(true);
     if !summary_lines.is_empty() {
         let what = match &selection {
             Selection::Full => String::new(),
@@ -552,7 +561,7 @@ fn prepare(
         preflight.runner_version = runner_version(&context);
     }
     if let Err(why) = crate::preflight::check_library(&runtime_bytes, platform) {
-        let why = format!("{} is not a runtime library for {}: {why}", runtime_path.display(), platform.name);
+        let why = format!("{} is not a runtime library for this platform: {why}", runtime_path.display());
         preflight.refusal = Some((Outcome::Fail, why));
         return Ok((context, preflight));
     }
@@ -669,7 +678,7 @@ fn result(spec: &Spec, verdict: Verdict, retried: Option<String>) -> CaseResult 
         if verdict.outcome == Outcome::Pass {
             return String::new();
         }
-        report::capped(&outcome::normalise(&stream.bytes), stream.total, report::REPORT_OUTPUT_CAP)
+        report::printable(&report::capped(&outcome::normalise(&stream.bytes), stream.total, report::REPORT_OUTPUT_CAP))
     };
     CaseResult {
         name: spec.name.clone(),

@@ -264,11 +264,11 @@ fn summary_counts_passed_over_applicable_and_the_suite_apart() {
 #[test]
 fn capped_text_says_how_much_there_was() {
     assert_eq!(report::capped("short", 5, 10), "short");
-    assert_eq!(report::capped("0123456789", 10, 4), "0123\n[… truncated: 10 bytes in all, the first 4 shown]\n");
+    assert_eq!(report::capped("0123456789", 10, 4), "0123\n[… truncated: 10 bytes or more, the first 4 shown]\n");
     // Bytes dropped upstream (the capture cap) count too.
-    assert_eq!(report::capped("ab", 1000, 10), "ab\n[… truncated: 1000 bytes in all, the first 2 shown]\n");
+    assert_eq!(report::capped("ab", 1000, 10), "ab\n[… truncated: 1000 bytes or more, the first 2 shown]\n");
     // Never cut inside a character.
-    assert_eq!(report::capped("é", 2, 1), "\n[… truncated: 2 bytes in all, the first 0 shown]\n");
+    assert_eq!(report::capped("é", 2, 1), "\n[… truncated: 2 bytes or more, the first 0 shown]\n");
 }
 
 #[test]
