@@ -100,6 +100,14 @@ pub fn stopping() -> bool {
     STOPPING.load(Ordering::SeqCst)
 }
 
+/// Once a stop began, waits for the stop handler to end the process: the
+/// killed cases' outcomes must not become a report.
+pub fn park_if_stopping() {
+    while stopping() {
+        std::thread::sleep(Duration::from_secs(1));
+    }
+}
+
 /// Kills and reaps every child of this process that is not registered: as
 /// a subreaper, those are descendants of cases whose parents ended. Unless
 /// `all`, spared ones (`spare_orphans_with`) stay. Returns how many it killed.

@@ -396,6 +396,7 @@ pub fn run(args: &RunArgs) -> anyhow::Result<i32> {
     }
 
     let conclusion = libtest_mimic::run(&args.libtest(), trials);
+    crate::procs::park_if_stopping();
 
     let mut write_failed = false;
     let mut summary_lines = Vec::new();
