@@ -64,6 +64,9 @@ impl Kit {
         }
         std::fs::create_dir_all(&stage)?;
         copy(&runner, &stage.join("conformance"))?;
+        // Its debug information is most of its size, and no use without sources.
+        let staged = stage.join("conformance");
+        cmd!(sh, "strip --strip-debug {staged}").quiet().run()?;
         copy_tree(&root.join("platforms"), &stage.join("platforms"))?;
         copy_tree(&root.join("conformance/cases"), &stage.join("cases"))?;
         copy(&root.join("reference-rt/include/rustrt.h"), &stage.join("include/rustrt.h"))?;
