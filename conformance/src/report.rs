@@ -265,8 +265,9 @@ impl Report {
                     status
                 }
                 Outcome::Fail | Outcome::Xpass | Outcome::Crash | Outcome::Timeout | Outcome::Broken => {
+                    // A refused runtime ran nothing: an error, like a crash.
                     let kind = match case.outcome {
-                        Outcome::Fail | Outcome::Xpass => NonSuccessKind::Failure,
+                        Outcome::Fail | Outcome::Xpass if self.refused.is_none() => NonSuccessKind::Failure,
                         _ => NonSuccessKind::Error,
                     };
                     let mut status = TestCaseStatus::non_success(kind);

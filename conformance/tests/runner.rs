@@ -238,7 +238,7 @@ fn a_refused_runtime_fails_in_one_line_and_in_junit() {
     let report = suite.report("refused/fake");
     assert!(report.refused.is_some());
     let junit = std::fs::read_to_string(suite.root().join("results/refused/fake/junit.xml")).unwrap();
-    assert!(junit.contains("errors=\"0\" failures=\"1\"") && junit.contains("type=\"refused\""), "{junit}");
+    assert!(junit.contains("errors=\"1\" failures=\"0\"") && junit.contains("type=\"refused\""), "{junit}");
     // Filters do not hide a refusal.
     assert_eq!(suite.run(&["--name", "refused", "hello"]).status.code(), Some(101));
 }
@@ -402,6 +402,20 @@ fn a_failed_case_leaves_a_repro_that_reruns_it_alone() {
     write(&suite.root().join("build/fake/crates/bye"), "echo hi\n");
     let rerun = Command::new(&script).output().unwrap();
     assert_eq!(text(&rerun.stdout), "bye\n", "{}", text(&rerun.stderr));
+}
+
+#[test]
+fn a_repro_that_cannot_be_written_hides_no_outcome() {
+    let suite = Suite::new(&[exec_case("bye", HI, "echo bye\n")]);
+    // `repro` is a file: no script can be written under it.
+    write(&suite.root().join("results/fake-rt-1/fake/repro"), "in the way");
+    let output = suite.run(&[]);
+    assert_eq!(output.status.code(), Some(101));
+    let report = suite.report("fake-rt-1/fake");
+    let bye = report.cases.iter().find(|c| c.name == "fake/bye").unwrap();
+    assert_eq!(bye.outcome, Outcome::Fail);
+    assert!(bye.message.starts_with("the output differs from the golden"), "{}", bye.message);
+    assert!(bye.message.contains("+bye") && bye.message.contains("(no repro script: "), "{}", bye.message);
 }
 
 #[test]
