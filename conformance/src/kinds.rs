@@ -230,16 +230,24 @@ fn check_artifact(context: &PlatformContext, case: &Case, crate_name: &str, tria
     verdict
 }
 
-/// The last 20 lines of `text`, each at most 2 KiB: what a console can show.
+/// The last 10 lines of `text`, each cut at 240 bytes: what a console
+/// message shows (the report keeps more, `REPORT_OUTPUT_CAP`).
 fn tail(text: &str) -> String {
     let lines: Vec<&str> = text.lines().collect();
-    let start = lines.len().saturating_sub(20);
+    let start = lines.len().saturating_sub(10);
     let mut out = String::new();
     if start > 0 {
         out += &format!("[… {start} earlier lines]\n");
     }
     for line in &lines[start..] {
-        out += &crate::report::capped(line, line.len() as u64, 2048).trim_end_matches('\n').replace('\n', " ");
+        let mut end = line.len().min(240);
+        while !line.is_char_boundary(end) {
+            end -= 1;
+        }
+        out += &crate::report::printable(&line[..end]);
+        if end < line.len() {
+            out += &format!(" [… {} more bytes]", line.len() - end);
+        }
         out.push('\n');
     }
     out
