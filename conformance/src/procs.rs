@@ -175,27 +175,48 @@ pub fn children_of(parent: u32) -> Vec<u32> {
     children
 }
 
-/// Blocks SIGINT and SIGTERM in this thread (and so in every thread it
-/// starts later) and starts a thread that waits for them. On the first one it
-/// stops everything: no new child starts, every registered group and every
-/// orphan is killed, `clean_up` runs, and the process exits with 130.
+/// The write end of the pipe the signal handler writes to.
+static SIGNAL_PIPE: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+extern "C" fn on_stop_signal(signal: libc::c_int) {
+    let byte = signal as u8;
+    // SAFETY: write(2) is async-signal-safe; the buffer is one byte on this stack.
+    unsafe { libc::write(SIGNAL_PIPE.load(Ordering::Relaxed), (&byte as *const u8).cast(), 1) };
+}
+
+/// Installs handlers for SIGINT and SIGTERM (a self-pipe, read by a thread
+/// of its own). On the first signal it stops everything: no new child
+/// starts, every registered group and every orphan is killed, `clean_up`
+/// runs, and the process exits with 130.
 ///
-/// Call it before starting any thread. Children get a clean signal mask from
-/// `std::process::Command`.
+/// Handlers, not a blocked mask: a child inherits a signal mask, but its
+/// handlers are reset to the default when it execs, so the cases (and
+/// Wine's server, which must answer `wineserver -k`) start as anywhere else.
 pub fn install_stop_handler(clean_up: impl FnOnce() -> String + Send + 'static) {
-    // SAFETY: sigset_t is plain data, initialised by sigemptyset before use.
-    let mut set: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `set` is a valid sigset_t; these calls only change this thread's mask.
-    unsafe {
-        libc::sigemptyset(&mut set);
-        libc::sigaddset(&mut set, libc::SIGINT);
-        libc::sigaddset(&mut set, libc::SIGTERM);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+    let mut fds = [0; 2];
+    // SAFETY: pipe2(2) writes two descriptors into a valid two-element array.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
+        eprintln!("conformance: warning: no stop handler (cannot create a pipe): SIGINT ends the runner at once");
+        return;
     }
+    SIGNAL_PIPE.store(fds[1], Ordering::Relaxed);
+    for signal in [libc::SIGINT, libc::SIGTERM] {
+        // SAFETY: sigaction(2) with a zeroed struct whose handler is a valid
+        // extern "C" function that only calls write(2).
+        unsafe {
+            let mut action: libc::sigaction = std::mem::zeroed();
+            action.sa_sigaction = on_stop_signal as *const () as libc::sighandler_t;
+            action.sa_flags = libc::SA_RESTART;
+            libc::sigemptyset(&mut action.sa_mask);
+            libc::sigaction(signal, &action, std::ptr::null_mut());
+        }
+    }
+    let read_end = fds[0];
     std::thread::spawn(move || {
-        let mut signal = 0;
-        // SAFETY: `set` is valid and `signal` is a valid out pointer; sigwait only reads the set.
-        while unsafe { libc::sigwait(&set, &mut signal) } != 0 {}
+        let mut byte = 0u8;
+        // SAFETY: read(2) of one byte into a valid buffer from our own pipe.
+        while unsafe { libc::read(read_end, (&mut byte as *mut u8).cast(), 1) } != 1 {}
+        let signal = i32::from(byte);
         let started = std::time::Instant::now();
         let groups: Vec<u32> = {
             let live = LIVE.lock().unwrap_or_else(|e| e.into_inner());

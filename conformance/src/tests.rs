@@ -418,6 +418,19 @@ fn run_gives_the_child_exactly_the_environment_it_is_given() {
 }
 
 #[test]
+fn children_start_with_no_signal_blocked() {
+    // Through `run_with_limit`, with and without a pre-exec step.
+    let env = crate::run::child_env(std::env::vars_os(), &[]);
+    let script = "exec grep SigBlk /proc/self/status";
+    let bounded = Limits { address_space: Some(1 << 40), ..limits(Duration::from_secs(10)) };
+    let clean = "SigBlk:\t0000000000000000\n";
+    for limits in [limits(Duration::from_secs(10)), bounded] {
+        let captured = run_sh_with(script, &limits, &env);
+        assert_eq!(String::from_utf8_lossy(&captured.stdout.bytes), clean, "{limits:?}");
+    }
+}
+
+#[test]
 fn run_limits_the_address_space_when_asked() {
     let script = "dd if=/dev/zero of=/dev/null bs=256M count=1 2>&1";
     let env = crate::run::child_env(std::env::vars_os(), &[]);

@@ -59,10 +59,67 @@ impl Server {
     }
 }
 
+/// Stops the server and every Wine process of the prefix. `wineserver -k`
+/// reaches the processes connected to the server; a Wine process caught
+/// half-started (its parent killed before it connected, seen as
+/// `services.exe` blocked on a pipe forever) is not connected to anything:
+/// every process whose environment names this prefix goes too. The prefix
+/// is the suite's own, so these are the suite's processes.
+///
+/// The Wine processes go first: a server told to stop (`-k`, SIGINT) while
+/// such a process is left waits about 10 s before `-k` kills it, and it
+/// saves the prefix's registry only when it stops cleanly.
 fn kill(wineserver: &str, prefix: &Path) {
+    let entry = format!("WINEPREFIX={}", prefix.display());
+    let server_name = Path::new(wineserver).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    kill_all(&entry, Some(&server_name));
     let _ = detached(Command::new(wineserver).arg("-k"), prefix).status();
     // `-k` returns once the server was told; wait until it is gone.
     let _ = detached(Command::new(wineserver).arg("-w"), prefix).status();
+    kill_all(&entry, None);
+}
+
+/// Kills every process whose environment holds `entry`, but the one whose
+/// name (`comm`) is `spare`, until none is left.
+fn kill_all(entry: &str, spare: Option<&str>) {
+    for _ in 0..10 {
+        let stragglers: Vec<u32> = processes_with_env(entry)
+            .into_iter()
+            .filter(|pid| {
+                let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+                spare.is_none_or(|spare| comm.trim() != spare)
+            })
+            .collect();
+        if stragglers.is_empty() {
+            return;
+        }
+        for &pid in &stragglers {
+            // SAFETY: kill(2) on one process id; no memory is involved.
+            unsafe { libc::kill(pid as i32, libc::SIGKILL) };
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        // Wine's daemons whose parent died were reparented to the runner (a
+        // subreaper): reaped here, or the server would wait for the zombies.
+        for &pid in &stragglers {
+            // SAFETY: waitpid(2) with a null status pointer; fails harmlessly
+            // (ECHILD) when the process is not this one's child.
+            unsafe { libc::waitpid(pid as i32, std::ptr::null_mut(), libc::WNOHANG) };
+        }
+    }
+}
+
+/// Live processes (not this one) whose environment holds `entry` exactly.
+fn processes_with_env(entry: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.parse::<u32>().ok()))
+        .filter(|&pid| pid != std::process::id())
+        .filter(|pid| {
+            let environ = std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+            environ.split(|&b| b == 0).any(|var| var == entry.as_bytes())
+        })
+        .collect()
 }
 
 /// A Wine command with the cases' controlled environment (Wine's daemons

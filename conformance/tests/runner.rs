@@ -419,6 +419,16 @@ fn a_repro_that_cannot_be_written_hides_no_outcome() {
 }
 
 #[test]
+fn cases_start_with_no_signal_blocked() {
+    // The runner's stop handler must not leave its mark on the cases (nor on
+    // Wine's server, which must answer `wineserver -k`).
+    let golden = "exit: 0\n--- stdout\nSigBlk:\t0000000000000000\n--- stderr\n";
+    let suite = Suite::new(&[exec_case("mask", golden, "exec grep SigBlk /proc/self/status\n")]);
+    let output = suite.run(&[]);
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stdout));
+}
+
+#[test]
 fn listing_runs_nothing() {
     let suite = Suite::new(&[exec_case("hello", HI, "touch ran\necho hi\n")]);
     let output = suite.run(&["--list"]);
