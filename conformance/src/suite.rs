@@ -81,6 +81,13 @@ pub fn check_inputs(args: &RunArgs, layout: &Layout, need_build: bool, check_run
     if let Some(name) = &args.name {
         check_name(name)?;
     }
+    if !layout.platforms.is_dir() {
+        bail!(
+            "{} does not exist: run the runner from an unpacked kit, or name the suite's parts with \
+             --platforms, --cases and --build (in the repository, `cargo xtask test` does)",
+            layout.platforms.display()
+        );
+    }
     let all = Platform::load_all(&layout.platforms)?;
     let selected = Platform::select(all.clone(), &args.target)?;
     let cases = Case::load_all(&layout.cases)?;

@@ -250,11 +250,13 @@ fn bad_input_is_one_line_naming_the_thing_and_the_rule() {
     let unwritable = suite.run(&["--results-dir", "/proc/no-such-dir"]);
     let bad_name = suite.run(&["--name", "a/b"]);
     let bad_shard = suite.run(&["--shard", "3/2"]);
+    let no_suite = Command::new(env!("CARGO_BIN_EXE_conformance")).args(["--runtime", "x"]).output().unwrap();
     for (output, phrase) in [
         (missing, "the runtime under test /nowhere/librustrt.so does not exist"),
         (unwritable, "the results directory /proc/no-such-dir cannot be created"),
         (bad_name, "--name `a/b` cannot name a results directory"),
         (bad_shard, "`3/2` is not a shard"),
+        (no_suite, "run the runner from an unpacked kit, or name the suite's parts"),
     ] {
         assert_eq!(output.status.code(), Some(2), "{phrase}: {}", text(&output.stderr));
         let stderr = text(&output.stderr);
