@@ -431,6 +431,26 @@ fn cases_start_with_no_signal_blocked() {
 }
 
 #[test]
+fn a_missing_runner_is_the_environment_s_fault_in_one_line() {
+    let suite = Suite::new(&[exec_case("hello", HI, "echo hi\n")]);
+    write(
+        &suite.root().join("platforms/fake.toml"),
+        &PLATFORM.replace("runner = [\"sh\"]", "runner = [\"no-such-runner\"]"),
+    );
+    let output = suite.run(&["--name", "nowhere"]);
+    assert_eq!(output.status.code(), Some(101));
+    let stderr = text(&output.stderr);
+    assert!(
+        stderr.contains("the environment cannot run this platform: the runner `no-such-runner` is not installed"),
+        "{stderr}"
+    );
+    let report = suite.report("nowhere/fake");
+    assert_eq!(report.cases.len(), 1);
+    assert_eq!(report.cases[0].outcome, Outcome::Broken);
+    assert_eq!(Summary::of(&report.cases).runtime.broken, 1);
+}
+
+#[test]
 fn listing_runs_nothing() {
     let suite = Suite::new(&[exec_case("hello", HI, "touch ran\necho hi\n")]);
     let output = suite.run(&["--list"]);
