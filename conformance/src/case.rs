@@ -4,8 +4,9 @@
 //! ```toml
 //! about = "what the case checks, one line"
 //! crate = "handshake"        # a crate under crates-under-test/
-//! start = "exec"             # exec | host | artifacts
+//! start = "exec"             # exec | host | artifacts | scenarios | scenario
 //! host_args = []             # with start = "host": arguments for the host
+//! count = 300                # with start = "scenarios": generated scenarios per platform
 //! timeout_seconds = 30
 //! needs = ["procs"]          # capabilities it needs (see expectations.rs)
 //! [platform_goldens]         # exceptions: platform = "reason", with expected.<platform>.txt
@@ -27,6 +28,12 @@ pub enum Start {
     Host,
     /// Check the artifact rules on every built crate (one trial per crate).
     Artifacts,
+    /// Generated scenarios, one trial per seed: the crate (the interpreter)
+    /// runs each through the runtime, against the model's prediction.
+    Scenarios,
+    /// One saved scenario, `scenario.txt` beside `case.toml` (a shrunk
+    /// difference kept as a regression case), against the model.
+    Scenario,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -44,6 +51,7 @@ struct CaseFile {
     platform_goldens: BTreeMap<String, String>,
     #[serde(default)]
     needs: Vec<String>,
+    count: Option<u64>,
 }
 
 fn default_timeout() -> u64 {
@@ -65,6 +73,10 @@ pub struct Case {
     pub platform_goldens: BTreeMap<String, String>,
     /// Capabilities the case needs; a runtime without them gets `unsupported`.
     pub needs: Vec<String>,
+    /// With `Start::Scenarios`: how many generated scenarios per platform.
+    pub count: u64,
+    /// With `Start::Scenario`: the saved scenario.
+    pub scenario: Option<scenario_format::Scenario>,
 }
 
 impl Case {
@@ -77,9 +89,26 @@ impl Case {
             toml::from_str(&text).with_context(|| format!("case `{name}`: {} is invalid", file.display()))?;
         match (parsed.start, &parsed.crate_name) {
             (Start::Artifacts, Some(_)) => bail!("case `{name}`: `crate` must be absent when start = \"artifacts\""),
-            (Start::Exec | Start::Host, None) => bail!("case `{name}`: `crate` is required"),
+            (Start::Exec | Start::Host | Start::Scenarios | Start::Scenario, None) => {
+                bail!("case `{name}`: `crate` is required")
+            }
             _ => {}
         }
+        if (parsed.start == Start::Scenarios) != parsed.count.is_some() {
+            bail!("case `{name}`: `count` is required with start = \"scenarios\", and only there");
+        }
+        let scenario = if parsed.start == Start::Scenario {
+            let path = dir.join("scenario.txt");
+            let text = std::fs::read_to_string(&path)
+                .with_context(|| format!("case `{name}`: start = \"scenario\" needs {}", path.display()))?;
+            let scenario = scenario_format::Scenario::parse(&text)
+                .map_err(|e| anyhow::anyhow!("case `{name}`: {} is not a scenario: {e}", path.display()))?;
+            crate::model::predict(&scenario)
+                .map_err(|e| anyhow::anyhow!("case `{name}`: {} is not a valid scenario: {e}", path.display()))?;
+            Some(scenario)
+        } else {
+            None
+        };
         if parsed.start != Start::Host && !parsed.host_args.is_empty() {
             bail!("case `{name}`: `host_args` is only for start = \"host\"");
         }
@@ -103,6 +132,8 @@ impl Case {
             timeout_seconds: parsed.timeout_seconds,
             platform_goldens: parsed.platform_goldens,
             needs: parsed.needs,
+            count: parsed.count.unwrap_or(0),
+            scenario,
         })
     }
 
@@ -117,6 +148,32 @@ impl Case {
         }
         cases.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(cases)
+    }
+
+    /// Whose check the case is: a crate started through the runtime's
+    /// `rt_start` is the runtime's; the artifact rules and the host's own
+    /// table are the suite's (they pass or fail whatever the runtime does).
+    pub fn scope(&self) -> crate::report::Scope {
+        match self.start {
+            Start::Exec | Start::Scenarios | Start::Scenario => crate::report::Scope::Runtime,
+            Start::Host | Start::Artifacts => crate::report::Scope::Suite,
+        }
+    }
+
+    /// The spec area the case belongs to, for the matrix's totals.
+    pub fn area(&self) -> &'static str {
+        let needs = |c: &str| self.needs.iter().any(|n| n == c);
+        match self.start {
+            Start::Artifacts => "artifact rules",
+            Start::Host => "embedding",
+            Start::Scenarios | Start::Scenario => "scenarios",
+            Start::Exec if needs("ticks") => "ticks",
+            Start::Exec if needs("vecs") => "vecs and memory",
+            Start::Exec if needs("messages") => "messages",
+            Start::Exec if needs("stacks") => "segments",
+            Start::Exec if needs("procs") => "procs",
+            Start::Exec => "handshake",
+        }
     }
 
     /// The golden for `platform`: its own file where the case lists an

@@ -127,5 +127,6 @@ fn describe(termination: &Termination) -> String {
         Termination::Exit(status) => format!("the process exited with {status}"),
         Termination::Crash(how) => format!("the process crashed ({how})"),
         Termination::Timeout => "the process ran past its time limit".to_owned(),
+        Termination::OutputLimit(stream) => format!("the process wrote too much to {stream} and was stopped"),
     }
 }

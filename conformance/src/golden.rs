@@ -8,8 +8,11 @@
 //! --- stderr
 //! ```
 //!
-//! Crashes and timeouts are outcomes of their own and never compared with,
-//! or blessed into, a golden.
+//! A case that must crash (SPEC.md §10.11: a crash on a segment is reported
+//! as the crash it is) has a golden whose first line is `crash: KIND`, KIND
+//! as `outcome::crash_kind` names it, written by hand: a crash is never
+//! blessed. Otherwise crashes and timeouts are outcomes of their own, never
+//! compared with a golden.
 
 use std::path::Path;
 
@@ -40,13 +43,24 @@ pub enum Verdict {
     Blessed,
 }
 
-/// The golden text of a run, or `None` for a crash or timeout (never compared
-/// with a golden).
+/// The golden text of a run that exited or crashed, or `None` for a
+/// timeout or a flood (never compared with a golden).
 pub fn render_observed(observed: &Observed) -> Option<String> {
-    match observed.termination {
-        Termination::Exit(status) => Some(render(status, &observed.stdout, &observed.stderr)),
-        Termination::Crash(_) | Termination::Timeout => None,
-    }
+    let first = match &observed.termination {
+        Termination::Exit(status) => format!("exit: {status}"),
+        Termination::Crash(how) => format!("crash: {}", crate::outcome::crash_kind(how)),
+        Termination::Timeout | Termination::OutputLimit(_) => return None,
+    };
+    let mut text = format!("{first}\n--- stdout\n");
+    push_block(&mut text, &observed.stdout);
+    text.push_str("--- stderr\n");
+    push_block(&mut text, &observed.stderr);
+    Some(text)
+}
+
+/// Whether the golden at `path` expects a crash (its first line is `crash: KIND`).
+pub fn expects_crash(path: &Path) -> bool {
+    std::fs::read_to_string(path).is_ok_and(|text| text.starts_with("crash: "))
 }
 
 /// Compares `actual` with the golden at `path`, or rewrites the golden when

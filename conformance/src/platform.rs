@@ -34,6 +34,9 @@ pub struct Platform {
     /// Whether the runner is Wine, which needs a prefix and a wineserver.
     #[serde(default)]
     pub wine: bool,
+    /// With `wine`: the wineserver that runs the prefix.
+    #[serde(default)]
+    pub wineserver: Option<String>,
     /// The file name a runtime library must have on this platform.
     pub runtime_file: String,
     /// `.exe` on Windows.
@@ -53,6 +56,10 @@ pub struct Platform {
     /// Environment for every run under this platform's runner.
     #[serde(default)]
     pub runner_env: BTreeMap<String, String>,
+    /// Whether the runner needs a fixed address layout (no ASLR) to start
+    /// reliably: Wine without its preloader (ARCHITECTURE.md, "Wine").
+    #[serde(default)]
+    pub fixed_address_layout: bool,
 }
 
 impl Platform {

@@ -1,6 +1,10 @@
-//! Unit tests for the conformance library: output normalisation, goldens, case files, reports,
-//! artifact rules, platform selection and running a child with a time limit.
+//! Unit tests for the conformance library: output normalisation, goldens, case files, reports
+//! and JUnit, artifact rules, platform selection, running a child (time limit, output cap,
+//! environment, address space), filters and shards, repro scripts, the matrix, diff and merge.
+//! The runner as a whole (signals, subreaper, retries, report placement) is tested in
+//! `tests/runner.rs`.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -10,14 +14,19 @@ use crate::case::{Case, Start};
 use crate::golden::{self, Verdict};
 use crate::outcome::{Observed, Outcome, Termination, observe};
 use crate::platform::Platform;
-use crate::report::{self, CaseResult, Report, RunnerInfo, RuntimeInfo};
-use crate::run::{Captured, Ended, run_with_limit};
+use crate::report::{self, CaseResult, Report, RunnerInfo, RuntimeInfo, Scope, Selection, Summary};
+use crate::run::{Captured, Ended, Limits, Stream, run_with_limit};
 
 // outcome
 
 #[track_caller]
 fn check_observe(ended: Ended, wine: bool, stdout: &str, stderr: &str, expected: (Termination, &str, &str)) {
-    let captured = Captured { ended, stdout: stdout.into(), stderr: stderr.into(), duration: Duration::from_millis(1) };
+    let captured = Captured {
+        ended,
+        stdout: Stream::from(stdout.as_bytes()),
+        stderr: Stream::from(stderr.as_bytes()),
+        duration: Duration::from_millis(1),
+    };
     let (termination, stdout, stderr) = expected;
     assert_eq!(observe(&captured, wine), Observed { termination, stdout: stdout.into(), stderr: stderr.into() });
 }
@@ -161,45 +170,113 @@ fn case_golden_path_per_platform() {
 // report
 
 fn case_result(name: &str, outcome: Outcome, duration_ms: u64, message: &str) -> CaseResult {
-    CaseResult { name: name.into(), outcome, duration_ms, message: message.into() }
+    CaseResult {
+        name: name.into(),
+        scope: Scope::Runtime,
+        area: "handshake".into(),
+        outcome,
+        duration_ms,
+        message: message.into(),
+        stdout: String::new(),
+        stderr: String::new(),
+        retried: None,
+    }
+}
+
+fn report_with_cases(runtime: &str, platform: &str, cases: Vec<CaseResult>) -> Report {
+    Report {
+        spec_version: 2,
+        runtime: RuntimeInfo { name: runtime.into(), runtime_name: None, path: "/rt".into(), sha256: "00".into() },
+        platform: platform.into(),
+        triple: "t".into(),
+        runner: RunnerInfo { command: vec![], version: String::new() },
+        started_at: "2024-01-01T00:00:00Z".into(),
+        selection: Selection::Full,
+        refused: None,
+        summary: Summary::default(),
+        cases,
+    }
 }
 
 #[test]
-fn junit_escapes_and_counts() {
-    let report = Report {
-        spec_version: 1,
-        runtime: RuntimeInfo { name: "reference-rt".into(), path: "/rt".into(), sha256: "00".into() },
-        platform: "linux-x86_64".into(),
-        triple: "x86_64-unknown-linux-gnu".into(),
-        runner: RunnerInfo { command: vec![], version: String::new() },
-        started_at: "2024-01-01T00:00:00Z".into(),
-        refused: None,
-        cases: vec![
+fn junit_names_the_runtime_and_carries_failure_text_and_output() {
+    let mut fail = case_result("linux-x86_64/fail", Outcome::Fail, 20, "the output differs\n- a <b>\n+ c & d");
+    fail.stdout = "what it printed\n".into();
+    fail.stderr = "its complaint\n".into();
+    let mut flaky = case_result("linux-x86_64/flaky", Outcome::Pass, 3, "");
+    flaky.retried = Some("Wine exited with status 1 and the program wrote nothing".into());
+    let mut host = case_result("linux-x86_64/embed", Outcome::Pass, 1, "");
+    host.scope = Scope::Suite;
+    let report = report_with_cases(
+        "my-rt",
+        "linux-x86_64",
+        vec![
             case_result("linux-x86_64/pass", Outcome::Pass, 1500, ""),
-            case_result("linux-x86_64/fail", Outcome::Fail, 20, "a <b> & \"c\""),
-            case_result("linux-x86_64/crash", Outcome::Crash, 0, "SIGSEGV"),
-            case_result("linux-x86_64/slow", Outcome::Timeout, 0, ""),
-            case_result("bare", Outcome::Unsupported, 0, "needs <vecs>"),
-            case_result("linux-x86_64/known", Outcome::Xfail, 0, "listed"),
-            case_result("linux-x86_64/cleaned", Outcome::Xpass, 0, "remove it"),
-            case_result("linux-x86_64/nowine", Outcome::Broken, 0, "no wine64"),
+            fail,
+            case_result("linux-x86_64/crash", Outcome::Crash, 0, "crashed (segfault): SIGSEGV"),
+            case_result("linux-x86_64/vecs", Outcome::Unsupported, 0, "needs vecs"),
+            case_result("linux-x86_64/known", Outcome::Xfail, 0, "expected failure (r), as fail"),
+            flaky,
+            host,
         ],
-    };
-    let expected = r#"<?xml version="1.0" encoding="UTF-8"?>
-<testsuites>
-<testsuite name="reference-rt/linux-x86_64" tests="8" failures="2" errors="3" skipped="2" time="1.520" timestamp="2024-01-01T00:00:00Z">
-  <testcase classname="linux-x86_64" name="pass" time="1.500"/>
-  <testcase classname="linux-x86_64" name="fail" time="0.020"><failure type="fail" message="fail">a &lt;b&gt; &amp; &quot;c&quot;</failure></testcase>
-  <testcase classname="linux-x86_64" name="crash" time="0.000"><error type="crash" message="crash">SIGSEGV</error></testcase>
-  <testcase classname="linux-x86_64" name="slow" time="0.000"><error type="timeout" message="timeout"></error></testcase>
-  <testcase classname="linux-x86_64" name="bare" time="0.000"><skipped message="unsupported: needs &lt;vecs&gt;"/></testcase>
-  <testcase classname="linux-x86_64" name="known" time="0.000"><skipped message="xfail: listed"/></testcase>
-  <testcase classname="linux-x86_64" name="cleaned" time="0.000"><failure type="xpass" message="xpass">remove it</failure></testcase>
-  <testcase classname="linux-x86_64" name="nowine" time="0.000"><error type="broken" message="broken">no wine64</error></testcase>
-</testsuite>
-</testsuites>
-"#;
-    assert_eq!(report.junit(), expected);
+    );
+    let xml = report.junit();
+    for fragment in [
+        "<testsuite name=\"my-rt/linux-x86_64\" tests=\"7\" skipped=\"2\" errors=\"1\" failures=\"1\">",
+        "<property name=\"runtime\" value=\"my-rt\"/>",
+        "<property name=\"score\" value=\"runtime: 2/5 applicable cases passed (1 unsupported, 1 xfail, 2 failed); suite&apos;s own checks: 1/1 passed\"/>",
+        "<testcase name=\"fail\" classname=\"my-rt.linux-x86_64\"",
+        "<failure message=\"fail: the output differs\" type=\"fail\">the output differs\n- a &lt;b&gt;\n+ c &amp; d</failure>",
+        "<system-out>what it printed\n</system-out>",
+        "<system-err>its complaint\n</system-err>",
+        "<error message=\"crash: crashed (segfault): SIGSEGV\" type=\"crash\">",
+        "<skipped message=\"unsupported: needs vecs\" type=\"unsupported\"/>",
+        "<skipped message=\"xfail: expected failure (r), as fail\" type=\"xfail\"/>",
+        "<flakyError message=\"Wine exited with status 1 and the program wrote nothing\" type=\"broken\">",
+        "<property name=\"scope\" value=\"suite\"/>",
+    ] {
+        assert!(xml.contains(fragment), "{fragment}\nnot in:\n{xml}");
+    }
+}
+
+#[test]
+fn summary_counts_passed_over_applicable_and_the_suite_apart() {
+    let mut artifact = case_result("p/artifacts/x", Outcome::Fail, 0, "");
+    artifact.scope = Scope::Suite;
+    let cases = [
+        case_result("p/a", Outcome::Pass, 0, ""),
+        case_result("p/b", Outcome::Unsupported, 0, ""),
+        case_result("p/c", Outcome::Xfail, 0, ""),
+        case_result("p/d", Outcome::Xpass, 0, ""),
+        case_result("p/e", Outcome::Broken, 0, ""),
+        artifact,
+    ];
+    let summary = Summary::of(&cases);
+    assert_eq!((summary.runtime.passed, summary.runtime.applicable, summary.runtime.cases), (1, 4, 5));
+    assert_eq!((summary.suite.checks, summary.suite.passed, summary.suite.failed), (1, 0, 1));
+    assert_eq!(
+        summary.line(),
+        "runtime: 1/4 applicable cases passed (1 unsupported, 1 xfail, 1 failed, 1 broken (environment)); \
+         suite's own checks: 0/1 passed"
+    );
+}
+
+#[test]
+fn capped_text_says_how_much_there_was() {
+    assert_eq!(report::capped("short", 5, 10), "short");
+    assert_eq!(report::capped("0123456789", 10, 4), "0123\n[… truncated: 10 bytes or more, the first 4 shown]\n");
+    // Bytes dropped upstream (the capture cap) count too.
+    assert_eq!(report::capped("ab", 1000, 10), "ab\n[… truncated: 1000 bytes or more, the first 2 shown]\n");
+    // Never cut inside a character.
+    assert_eq!(report::capped("é", 2, 1), "\n[… truncated: 2 bytes or more, the first 0 shown]\n");
+}
+
+#[test]
+fn selections_write_where_they_cannot_overwrite_a_full_report() {
+    let dir = Path::new("/r/rt/linux-x86_64");
+    assert_eq!(Selection::Full.dir(dir), dir);
+    assert_eq!(Selection::Filtered("handshake".into()).dir(dir), dir.join("partial"));
+    assert_eq!(Selection::Shard { index: 2, count: 4 }.dir(dir), dir.join("shards/2-of-4"));
 }
 
 fn dir_listing(dir: &Path) -> std::collections::BTreeSet<String> {
@@ -275,19 +352,99 @@ fn platform_select() {
 
 // run
 
-fn run_sh(script: &str, limit: Duration) -> Captured {
-    let scratch = tempfile::tempdir().unwrap();
+fn limits(time: Duration) -> Limits {
+    Limits { time, output_cap: crate::run::DEFAULT_OUTPUT_CAP, address_space: None, fixed_address_layout: false }
+}
+
+fn run_sh_with(script: &str, limits: &Limits, env: &[(OsString, OsString)]) -> Captured {
     let mut command = Command::new("sh");
     command.args(["-c", script]);
-    run_with_limit(command, limit, scratch.path()).unwrap()
+    run_with_limit(command, env, limits).unwrap()
+}
+
+fn run_sh(script: &str, limit: Duration) -> Captured {
+    let env = crate::run::child_env(std::env::vars_os(), &[]);
+    run_sh_with(script, &limits(limit), &env)
 }
 
 #[test]
 fn run_captures_exit_status_and_output() {
     let captured = run_sh("echo out; echo err >&2; exit 3", Duration::from_secs(10));
     assert_eq!(captured.ended, Ended::Exited(3));
-    assert_eq!(captured.stdout, b"out\n");
-    assert_eq!(captured.stderr, b"err\n");
+    assert_eq!(captured.stdout, Stream::from(&b"out\n"[..]));
+    assert_eq!(captured.stderr, Stream::from(&b"err\n"[..]));
+}
+
+#[test]
+fn run_stops_a_flood_at_the_cap_and_keeps_only_the_cap() {
+    let started = Instant::now();
+    let limits = Limits {
+        time: Duration::from_secs(20),
+        output_cap: 64 * 1024,
+        address_space: None,
+        fixed_address_layout: false,
+    };
+    let env = crate::run::child_env(std::env::vars_os(), &[]);
+    // Would write 64 MiB, then sleep: stopped at the cap, long before either.
+    let captured = run_sh_with("head -c 67108864 /dev/zero; sleep 10", &limits, &env);
+    assert_eq!(captured.ended, Ended::OutputLimit("stdout"));
+    assert_eq!(captured.stdout.bytes.len(), 64 * 1024);
+    assert!(captured.stdout.truncated() && captured.stdout.total > 64 * 1024);
+    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+}
+
+#[test]
+fn child_env_keeps_only_the_allowlist_and_the_extras() {
+    let inherited = [
+        ("PATH", "/usr/bin"),
+        ("HOME", "/root"),
+        ("LD_LIBRARY_PATH", "/evil"),
+        ("LD_PRELOAD", "/evil.so"),
+        ("QEMU_LD_PREFIX", "/evil"),
+        ("WINEDEBUG", "+all"),
+        ("CARGO_TARGET_DIR", "/x"),
+    ]
+    .map(|(k, v)| (OsString::from(k), OsString::from(v)));
+    let env = crate::run::child_env(inherited, &[("WINEDEBUG".into(), "-all".into())]);
+    let names: Vec<String> =
+        env.iter().map(|(k, v)| format!("{}={}", k.to_string_lossy(), v.to_string_lossy())).collect();
+    assert_eq!(names, ["HOME=/root", "PATH=/usr/bin", "WINEDEBUG=-all"]);
+}
+
+#[test]
+fn run_gives_the_child_exactly_the_environment_it_is_given() {
+    let env = vec![(OsString::from("PATH"), OsString::from("/usr/bin:/bin")), ("ONLY".into(), "this".into())];
+    let captured = run_sh_with("env | sort", &limits(Duration::from_secs(10)), &env);
+    let text = String::from_utf8(captured.stdout.bytes).unwrap();
+    // sh adds PWD (and may add SHLVL, _); nothing from the test's own environment arrives.
+    let names: Vec<&str> =
+        text.lines().filter_map(|l| l.split('=').next()).filter(|n| !["PWD", "SHLVL", "_"].contains(n)).collect();
+    assert_eq!(names, ["ONLY", "PATH"], "{text}");
+}
+
+#[test]
+fn children_start_with_no_signal_blocked() {
+    // Through `run_with_limit`, with and without a pre-exec step.
+    let env = crate::run::child_env(std::env::vars_os(), &[]);
+    let script = "exec grep SigBlk /proc/self/status";
+    let bounded = Limits { address_space: Some(1 << 40), ..limits(Duration::from_secs(10)) };
+    let clean = "SigBlk:\t0000000000000000\n";
+    for limits in [limits(Duration::from_secs(10)), bounded] {
+        let captured = run_sh_with(script, &limits, &env);
+        assert_eq!(String::from_utf8_lossy(&captured.stdout.bytes), clean, "{limits:?}");
+    }
+}
+
+#[test]
+fn run_limits_the_address_space_when_asked() {
+    let script = "dd if=/dev/zero of=/dev/null bs=256M count=1 2>&1";
+    let env = crate::run::child_env(std::env::vars_os(), &[]);
+    let free = run_sh_with(script, &limits(Duration::from_secs(20)), &env);
+    assert_eq!(free.ended, Ended::Exited(0), "{:?}", String::from_utf8_lossy(&free.stdout.bytes));
+    let bounded = Limits { address_space: Some(64 << 20), ..limits(Duration::from_secs(20)) };
+    let limited = run_sh_with(script, &bounded, &env);
+    assert_ne!(limited.ended, Ended::Exited(0));
+    assert!(String::from_utf8_lossy(&limited.stdout.bytes).contains("memory exhausted"), "{limited:?}");
 }
 
 /// Whether process `pid` has ended: it is gone, or a zombie not yet reaped.
@@ -302,7 +459,7 @@ fn run_kills_the_process_group_at_the_time_limit() {
     let captured = run_sh("sleep 5 & echo $!; wait", Duration::from_millis(200));
     assert_eq!(captured.ended, Ended::TimedOut);
     assert!(captured.duration >= Duration::from_millis(200), "{:?}", captured.duration);
-    let grandchild: u32 = String::from_utf8(captured.stdout).unwrap().trim().parse().unwrap();
+    let grandchild: u32 = String::from_utf8(captured.stdout.bytes).unwrap().trim().parse().unwrap();
     while !has_ended(grandchild) && started.elapsed() < Duration::from_secs(1) {
         std::thread::sleep(Duration::from_millis(10));
     }
@@ -311,9 +468,108 @@ fn run_kills_the_process_group_at_the_time_limit() {
 }
 
 #[test]
+fn run_does_not_wait_for_an_escaped_process_holding_the_pipe() {
+    let started = Instant::now();
+    // The escaped `sleep` keeps stdout open; the case itself ends at once.
+    let captured = run_sh("setsid sleep 3 & echo done", Duration::from_secs(10));
+    assert_eq!(captured.ended, Ended::Exited(0));
+    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+}
+
+#[test]
 fn run_reports_a_signal() {
     let captured = run_sh("kill -SEGV $$", Duration::from_secs(10));
     assert_eq!(captured.ended, Ended::Signalled(11));
+}
+
+#[test]
+fn environmental_endings_are_told_from_the_runtime_s() {
+    use crate::outcome::environmental;
+    let captured = |ended: Ended, stdout: &str| Captured {
+        ended,
+        stdout: Stream::from(stdout.as_bytes()),
+        stderr: Stream::default(),
+        duration: Duration::ZERO,
+    };
+    let check = |c: &Captured, wine: bool| environmental(c, &observe(c, wine), wine);
+    assert!(check(&captured(Ended::Exited(127), ""), false).unwrap().contains("could not be started"));
+    assert!(check(&captured(Ended::Exited(1), ""), true).unwrap().contains("Wine exited with status 1"));
+    // Output from the program: its own exit, not Wine's.
+    assert_eq!(check(&captured(Ended::Exited(1), "started\n"), true), None);
+    assert_eq!(check(&captured(Ended::Exited(1), ""), false), None);
+    assert_eq!(check(&captured(Ended::Signalled(11), ""), true), None);
+}
+
+// filters and shards
+
+fn args(list: &[&str]) -> crate::cli::RunArgs {
+    use clap::Parser as _;
+    crate::cli::Cli::parse_from(std::iter::once("conformance").chain(list.iter().copied())).run
+}
+
+#[test]
+fn several_filters_exact_and_skip_select_like_libtest() {
+    let two = args(&["handshake", "embed"]);
+    assert!(two.selects("linux-x86_64/handshake") && two.selects("windows-x86_64/embed-100-cycles"));
+    assert!(!two.selects("linux-x86_64/preemption"));
+    let exact = args(&["--exact", "linux-x86_64/handshake"]);
+    assert!(exact.selects("linux-x86_64/handshake") && !exact.selects("linux-x86_64/handshake2"));
+    let skip = args(&["--skip", "windows", "handshake"]);
+    assert!(skip.selects("linux-x86_64/handshake") && !skip.selects("windows-x86_64/handshake"));
+    assert!(args(&[]).selects("anything") && !args(&[]).is_filtered() && two.is_filtered());
+    assert_eq!(skip.selection_text(), "handshake --skip windows");
+}
+
+#[test]
+fn shards_parse_and_split_evenly() {
+    use crate::cli::Shard;
+    let shard: Shard = "2/3".parse().unwrap();
+    assert_eq!((shard.index, shard.count), (2, 3));
+    let taken: Vec<usize> = (0..7).filter(|&i| shard.takes(i)).collect();
+    assert_eq!(taken, [1, 4]);
+    for bad in ["0/3", "4/3", "3", "a/b", "1/0"] {
+        let error = bad.parse::<Shard>().unwrap_err();
+        assert!(error.contains("use K/N with 1 <= K <= N"), "{bad}: {error}");
+    }
+}
+
+#[test]
+fn run_args_survive_the_round_trip_through_a_command_line() {
+    let given =
+        args(&["--target", "linux-x86_64", "--name", "x", "--shard", "1/2", "--exact", "--skip", "s", "a", "b"]);
+    let back = args(&given.to_args().iter().map(|a| a.to_str().unwrap()).collect::<Vec<_>>());
+    assert_eq!(format!("{given:?}"), format!("{back:?}"));
+}
+
+// repro
+
+#[test]
+fn repro_scripts_carry_the_files_they_ran_and_refuse_changed_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("case.sh");
+    std::fs::write(&program, "echo the case ran\n").unwrap();
+    let repro = crate::repro::Repro {
+        trial: "linux-x86_64/case".into(),
+        runtime_name: "rt".into(),
+        files: vec![(program.clone(), "case.sh".into())],
+        env: vec![("PATH".into(), "/usr/bin:/bin".into())],
+        argv: vec!["sh".into(), "./case.sh".into()],
+    };
+    let repro_dir = dir.path().join("repro");
+    let script = crate::repro::write(&repro_dir, "case", &repro).unwrap();
+    // A rebuild changes the original: the script still runs what the suite ran.
+    std::fs::write(&program, "echo something else\n").unwrap();
+    let moved = dir.path().join("moved");
+    std::fs::rename(&repro_dir, &moved).unwrap();
+    let script = moved.join(script.file_name().unwrap());
+    let output = Command::new(&script).output().unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "the case ran\n", "{output:?}");
+    // A changed blob is refused.
+    let blob = std::fs::read_dir(moved.join("blobs")).unwrap().next().unwrap().unwrap().path();
+    std::fs::write(&blob, "echo tampered\n").unwrap();
+    let output = Command::new(&script).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("refusing to run other files than the suite ran"));
 }
 
 #[test]
@@ -403,16 +659,8 @@ fn load_case_named(root: &Path, name: &str, toml: &str) -> Case {
 }
 
 fn report_with(runtime: &str, platform: &str, outcomes: &[(&str, Outcome)]) -> Report {
-    Report {
-        spec_version: 2,
-        runtime: RuntimeInfo { name: runtime.into(), path: "/rt".into(), sha256: "00".into() },
-        platform: platform.into(),
-        triple: "t".into(),
-        runner: RunnerInfo { command: vec![], version: String::new() },
-        started_at: "2024-01-01T00:00:00Z".into(),
-        refused: None,
-        cases: outcomes.iter().map(|(case, o)| case_result(&format!("{platform}/{case}"), *o, 0, "")).collect(),
-    }
+    let cases = outcomes.iter().map(|(case, o)| case_result(&format!("{platform}/{case}"), *o, 0, "")).collect();
+    report_with_cases(runtime, platform, cases)
 }
 
 #[test]
@@ -421,39 +669,82 @@ fn diff_lists_regressions_fixes_and_other_changes() {
     let old = [report_with(
         "rt",
         "linux-x86_64",
-        &[("a", Outcome::Pass), ("b", Outcome::Fail), ("c", Outcome::Crash), ("d", Outcome::Pass)],
+        &[
+            ("a", Outcome::Pass),
+            ("b", Outcome::Fail),
+            ("c", Outcome::Crash),
+            ("d", Outcome::Pass),
+            ("e", Outcome::Pass),
+            ("f", Outcome::Unsupported),
+        ],
     )];
     let new = [report_with(
         "rt",
         "linux-x86_64",
-        &[("a", Outcome::Crash), ("b", Outcome::Pass), ("c", Outcome::Timeout), ("d", Outcome::Pass)],
+        &[
+            ("a", Outcome::Crash),
+            ("b", Outcome::Pass),
+            ("c", Outcome::Timeout),
+            ("d", Outcome::Pass),
+            ("e", Outcome::Unsupported),
+            ("f", Outcome::Pass),
+            ("g", Outcome::Fail),
+        ],
     )];
-    let md = diff_markdown(&old, &new);
-    assert!(md.starts_with("### Conformance: 1 regression, 1 fix, 1 other change\n"), "{md}");
+    let (md, n_regressions) = diff_markdown(&old, &new);
+    assert_eq!(n_regressions, 3, "{md}");
+    assert!(md.starts_with("### Conformance: 3 regressions, 2 fixes, 1 other change\n"), "{md}");
     assert!(md.contains("#### Regressions\n\n| case | runtime | platform | before | after |\n|---|---|---|---|---|\n| a | rt | linux-x86_64 | pass | crash |\n"), "{md}");
-    assert!(md.contains("| b | rt | linux-x86_64 | fail | pass |"), "{md}");
+    // A dropped capability is a regression, not a fix; a new failing case too.
+    assert!(md.contains("| e | rt | linux-x86_64 | pass | unsupported |"), "{md}");
+    assert!(md.contains("| g | rt | linux-x86_64 | (absent) | fail |"), "{md}");
+    assert!(md.contains("#### Fixes\n\n| case | runtime | platform | before | after |\n|---|---|---|---|---|\n| b | rt | linux-x86_64 | fail | pass |\n| f |"), "{md}");
     assert!(md.contains("| c | rt | linux-x86_64 | crash | timeout |"), "{md}");
     assert!(!md.contains("| d |"), "{md}");
-    assert_eq!(diff_markdown(&old, &old), "### Conformance: 0 regressions, 0 fixes, 0 other changes\n");
+    assert_eq!(diff_markdown(&old, &old), ("### Conformance: 0 regressions, 0 fixes, 0 other changes\n".into(), 0));
 }
 
 #[test]
-fn matrix_has_one_row_per_case_and_totals_per_area() {
+fn matrix_counts_unsupported_as_not_applicable_and_the_suite_apart() {
+    let mut artifact = case_result("linux-x86_64/artifacts/x", Outcome::Pass, 0, "");
+    artifact.scope = Scope::Suite;
+    let mut vecs = case_result("linux-x86_64/vecs", Outcome::Unsupported, 0, "");
+    vecs.area = "vecs and memory".into();
     let reports = [
-        report_with("rt", "linux-x86_64", &[("handshake", Outcome::Pass), ("artifacts/x", Outcome::Fail)]),
+        report_with_cases(
+            "rt",
+            "linux-x86_64",
+            vec![case_result("linux-x86_64/handshake", Outcome::Pass, 0, ""), vecs, artifact],
+        ),
         report_with("rt", "windows-x86_64", &[("handshake", Outcome::Crash)]),
     ];
-    let dir = tempfile::tempdir().unwrap();
-    let cases = vec![
-        load_case_named(dir.path(), "handshake", "start = \"exec\"\ncrate = \"h\"\n"),
-        load_case_named(dir.path(), "artifacts", "start = \"artifacts\"\n"),
-    ];
-    let md = crate::summary::matrix_markdown(&reports, &cases);
-    assert!(md.contains("| case | linux-x86_64 | windows-x86_64 |"), "{md}");
-    assert!(md.contains("| handshake | pass | crash |"), "{md}");
-    assert!(md.contains("| artifacts/x | fail | – |"), "{md}");
-    assert!(md.contains("| artifact rules | 0 | 1 |"), "{md}");
-    assert!(md.contains("| handshake | 1 | 1 |"), "{md}");
-    let html = crate::summary::matrix_html(&reports, &cases);
+    let md = crate::summary::matrix_markdown(&reports);
+    assert!(md.contains("| linux-x86_64 | 1 / 1 | 1 | 0 | 0 | 0 | 1 / 1 |"), "{md}");
+    assert!(md.contains("| windows-x86_64 | 0 / 1 | 0 | 0 | 1 | 0 | 0 / 0 |"), "{md}");
+    assert!(md.contains("| handshake | 1 / 2 | 0 | 0 | 1 |"), "{md}");
+    assert!(md.contains("| vecs and memory | 0 / 0 | 1 | 0 | 0 |"), "{md}");
+    assert!(md.contains("### Runtime cases\n\n| case | linux-x86_64 | windows-x86_64 |\n|---|---|---|\n| handshake | pass | crash |\n| vecs | unsupported | – |\n"), "{md}");
+    assert!(md.contains("### The suite's own checks\n\n| case | linux-x86_64 | windows-x86_64 |\n|---|---|---|\n| artifacts/x | pass | – |\n"), "{md}");
+    let html = crate::summary::matrix_html(&reports);
     assert!(html.contains("<td class=\"crash\">crash</td>"), "{html}");
+    assert!(html.contains("<td class=\"unsupported\">unsupported</td>"), "{html}");
+}
+
+#[test]
+fn shard_reports_merge_into_one_full_report_only_when_complete() {
+    let shard = |index: u32, cases: &[(&str, Outcome)]| {
+        let mut report = report_with("rt", "linux-x86_64", cases);
+        report.selection = Selection::Shard { index, count: 2 };
+        report
+    };
+    let merged =
+        crate::summary::merge(vec![shard(2, &[("b", Outcome::Fail)]), shard(1, &[("a", Outcome::Pass)])]).unwrap();
+    assert_eq!(merged.selection, Selection::Full);
+    assert_eq!(merged.cases.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["linux-x86_64/a", "linux-x86_64/b"]);
+    let missing = crate::summary::merge(vec![shard(1, &[("a", Outcome::Pass)])]).unwrap_err().to_string();
+    assert!(missing.contains("shards [1] of 2 are there"), "{missing}");
+    let mut other = shard(2, &[("b", Outcome::Pass)]);
+    other.runtime.sha256 = "ff".into();
+    let mixed = crate::summary::merge(vec![shard(1, &[]), other]).unwrap_err().to_string();
+    assert!(mixed.contains("different runtime libraries"), "{mixed}");
 }

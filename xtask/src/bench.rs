@@ -2,9 +2,11 @@
 //! and runs them; the table is printed and written to `results/bench.json`.
 //! Ratios are measured side by side in one run; nothing here is a timed test.
 
+use clap::Args;
 use xshell::{Shell, cmd};
 
-pub struct Bench;
+#[derive(Args, Debug)]
+pub struct Bench {}
 
 impl Bench {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {

@@ -17,10 +17,8 @@ const SUPPORT_CRATES: [&str; 2] = ["scenario-format", "support"];
 /// What a platform build produced.
 pub struct Built {
     pub platform: Platform,
-    /// `target/conformance/<platform>`.
+    /// `target/conformance/build/<platform>`: `crates/`, `host`, `probe`.
     pub dir: PathBuf,
-    pub crates_dir: PathBuf,
-    pub host_path: PathBuf,
     pub reference_runtime: PathBuf,
 }
 
@@ -78,12 +76,14 @@ impl Backend {
     }
 }
 
-/// Builds the reference runtime, every crate under test and the host for `platform`.
-pub fn build_platform(sh: &Shell, platform: &Platform, backend: Backend) -> anyhow::Result<Built> {
+/// Builds the reference runtime, every crate under test, the host and the
+/// probe for `platform`, one progress line per step; the commands
+/// themselves are shown only when `verbose`.
+pub fn build_platform(sh: &Shell, platform: &Platform, backend: Backend, verbose: bool) -> anyhow::Result<Built> {
     let root = sh.current_dir();
     let triple = &platform.triple;
     let crates = test_crates(sh)?;
-    eprintln!("xtask: building for {} ({triple})", platform.name);
+    let name = &platform.name;
 
     // Cargo links the runtime (a cdylib) with the platform's C compiler.
     let linker_var = format!("CARGO_TARGET_{}_LINKER", triple.to_uppercase().replace('-', "_"));
@@ -95,10 +95,16 @@ pub fn build_platform(sh: &Shell, platform: &Platform, backend: Backend) -> anyh
         .flat_map(|c| ["-p".to_owned(), c])
         .collect();
     let cargo = if backend == Backend::Cross { "cross" } else { "cargo" };
-    cmd!(sh, "{cargo} build --quiet --release --target {triple} {packages...}").run()?;
+    let step = Step::start(
+        name,
+        &format!("{cargo}: the reference runtime and {} crates for {triple} (minutes the first time)", crates.len()),
+    );
+    let quiet = if verbose { None } else { Some("--quiet") };
+    cmd!(sh, "{cargo} build {quiet...} --release --target {triple} {packages...}").quiet_unless(verbose).run()?;
+    step.done();
 
     let cargo_out = root.join("target").join(triple).join("release");
-    let dir = root.join("target/conformance").join(&platform.name);
+    let dir = root.join("target/conformance/build").join(name);
     let crates_dir = dir.join("crates");
     if crates_dir.exists() {
         std::fs::remove_dir_all(&crates_dir)?;
@@ -108,30 +114,72 @@ pub fn build_platform(sh: &Shell, platform: &Platform, backend: Backend) -> anyh
     let link_dir = root.join("crates-under-test/support/link").display().to_string();
     let link_args: Vec<String> = platform.crate_link_args.iter().map(|a| a.replace("{link_dir}", &link_dir)).collect();
     let cc = &platform.cc;
-    for name in &crates {
-        let archive = cargo_out.join(format!("lib{}.a", name.replace('-', "_")));
-        let out = crates_dir.join(format!("{name}{}", platform.exe_suffix));
+    let step = Step::start(name, &format!("{cc}: linking {} crates", crates.len()));
+    for crate_name in &crates {
+        let archive = cargo_out.join(format!("lib{}.a", crate_name.replace('-', "_")));
+        let out = crates_dir.join(format!("{crate_name}{}", platform.exe_suffix));
         let link_args = &link_args;
         cmd!(sh, "{cc} {link_args...} {archive} -L {cargo_out} -lrustrt -lgcc -o {out}")
+            .quiet_unless(verbose)
             .run()
-            .with_context(|| format!("linking crate `{name}` for {}", platform.name))?;
+            .with_context(|| format!("linking crate `{crate_name}` for {name}"))?;
+    }
+    step.done();
+
+    let step = Step::start(name, &format!("{cc}: the embedding host and the probe"));
+    let include = root.join("reference-rt/include");
+    let host_args = &platform.host_link_args;
+    for (program, source) in [("host", "conformance/host/host.c"), ("probe", "conformance/probe/probe.c")] {
+        let out = dir.join(format!("{program}{}", platform.exe_suffix));
+        let source = root.join(source);
+        cmd!(sh, "{cc} -std=c11 -O2 -Wall -Wextra -Werror -I {include} {source} -o {out} {host_args...}")
+            .quiet_unless(verbose)
+            .run()
+            .with_context(|| format!("building the {program} for {name}"))?;
+    }
+    step.done();
+
+    Ok(Built { platform: platform.clone(), reference_runtime: cargo_out.join(&platform.runtime_file), dir })
+}
+
+/// Builds the runner, `target/release/conformance`, for this machine.
+pub fn runner(sh: &Shell, verbose: bool) -> anyhow::Result<PathBuf> {
+    let step = Step::start("runner", "cargo: the conformance runner");
+    let quiet = if verbose { None } else { Some("--quiet") };
+    cmd!(sh, "cargo build {quiet...} --release -p conformance").quiet().run()?;
+    step.done();
+    Ok(sh.current_dir().join("target/release/conformance"))
+}
+
+/// A progress line: `xtask: <platform>: <what> …`, then its time.
+pub struct Step {
+    started: std::time::Instant,
+}
+
+impl Step {
+    pub fn start(scope: &str, what: &str) -> Step {
+        eprintln!("xtask: {scope}: {what} …");
+        Step { started: std::time::Instant::now() }
     }
 
-    let host_path = dir.join(format!("host{}", platform.exe_suffix));
-    let include = root.join("reference-rt/include");
-    let host_source = root.join("conformance/host/host.c");
-    let host_args = &platform.host_link_args;
-    cmd!(sh, "{cc} -std=c11 -O2 -Wall -Wextra -Werror -I {include} {host_source} -o {host_path} {host_args...}")
-        .run()
-        .with_context(|| format!("building the embedding host for {}", platform.name))?;
+    pub fn done(self) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        if seconds >= 1.0 {
+            eprintln!("xtask:   done in {seconds:.1} s");
+        }
+    }
+}
 
-    Ok(Built {
-        platform: platform.clone(),
-        reference_runtime: cargo_out.join(&platform.runtime_file),
-        dir,
-        crates_dir,
-        host_path,
-    })
+/// Quiet (no echoed command) unless asked for.
+trait QuietUnless {
+    fn quiet_unless(self, verbose: bool) -> Self;
+}
+
+impl QuietUnless for xshell::Cmd<'_> {
+    fn quiet_unless(mut self, verbose: bool) -> Self {
+        self.set_quiet(!verbose);
+        self
+    }
 }
 
 /// Builds a runtime written in C (one source file against `rustrt.h`) for
@@ -143,6 +191,7 @@ pub fn build_c_runtime(sh: &Shell, platform: &Platform, source: &Path, out_dir: 
     let cc = &platform.cc;
     let args = &platform.c_runtime_args;
     cmd!(sh, "{cc} -std=c11 -O1 -Wall -Wextra -I {include} {source} {args...} -o {out}")
+        .quiet()
         .run()
         .with_context(|| format!("building the C runtime {} for {}", source.display(), platform.name))?;
     Ok(out)
@@ -172,7 +221,7 @@ pub fn patched_runtime_source(sh: &Shell, name: &str, patch: &Path) -> anyhow::R
     let manifest: String =
         manifest.lines().filter(|l| !l.starts_with("default-members")).map(|l| format!("{l}\n")).collect();
     std::fs::write(src.join("Cargo.toml"), manifest)?;
-    cmd!(sh, "patch --quiet --batch -p1 -d {src} -i {patch}").run().with_context(|| {
+    cmd!(sh, "patch --quiet --batch -p1 -d {src} -i {patch}").quiet().run().with_context(|| {
         format!(
             "{} no longer applies to reference-rt: regenerate it with `diff -u` against the current source",
             patch.display()
@@ -191,6 +240,7 @@ pub fn build_runtime_from(sh: &Shell, src: &Path, platform: &Platform, out_dir: 
     let target_dir = sh.current_dir().join("target/conformance/fixture-target");
     let manifest = src.join("Cargo.toml");
     cmd!(sh, "cargo build --quiet --release --manifest-path {manifest} --target-dir {target_dir} -p reference-rt --target {triple}")
+        .quiet()
         .run()?;
     std::fs::create_dir_all(out_dir)?;
     let out = out_dir.join(&platform.runtime_file);

@@ -24,13 +24,15 @@ use xshell::Shell;
 
 use crate::build::{self, Built};
 
-pub struct Debuggers;
+/// gdb's backtrace through segments and valgrind's memcheck on linux-x86_64.
+#[derive(clap::Args, Debug)]
+pub struct Debuggers {}
 
 impl Debuggers {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let platforms = build::platforms(sh, "linux-x86_64")?;
         crate::deps::ensure(sh, &platforms)?;
-        let built = build::build_platform(sh, &platforms[0], build::Backend::Local)?;
+        let built = build::build_platform(sh, &platforms[0], build::Backend::Local, false)?;
         let work = sh.current_dir().join("target/conformance/debuggers");
         prepare(&built, &work)?;
         gdb(&work)?;
@@ -46,11 +48,11 @@ fn prepare(built: &Built, work: &Path) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(work)?;
     std::fs::copy(&built.reference_runtime, work.join(&built.platform.runtime_file))?;
-    for entry in std::fs::read_dir(&built.crates_dir)? {
+    for entry in std::fs::read_dir(built.dir.join("crates"))? {
         let path = entry?.path();
         std::fs::copy(&path, work.join(path.file_name().unwrap()))?;
     }
-    std::fs::copy(&built.host_path, work.join("host"))?;
+    std::fs::copy(built.dir.join("host"), work.join("host"))?;
     Ok(())
 }
 

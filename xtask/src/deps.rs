@@ -2,10 +2,14 @@
 //! platforms need, installed when we are root, else the exact command to run.
 
 use anyhow::bail;
+use clap::Args;
 use conformance::platform::Platform;
 use xshell::{Shell, cmd};
 
+#[derive(Args, Debug)]
 pub struct Deps {
+    /// `all`, a platform name or a Rust target triple
+    #[arg(long, value_name = "PLATFORM", default_value = "all")]
     pub target: String,
 }
 

@@ -1,27 +1,25 @@
-//! `cargo xtask`: the project's commands. One file per command; each command
-//! is a struct with `fn run(self, sh: &Shell) -> anyhow::Result<()>`.
+//! `cargo xtask`: the project's commands, declared once in `Cli` (clap:
+//! `cargo xtask --help`, `cargo xtask <command> --help`). One file per
+//! command; each command is a struct with `fn run(self, sh: &Shell) ->
+//! anyhow::Result<()>`.
 //!
-//! ```text
-//! cargo xtask test  [--target T|all] [--runtime PATH] [--name NAME] [--expectations FILE]
-//!                   [--backend local|cross] [-- LIBTEST-ARGS]
-//! cargo xtask bless [--target T|all] [-- LIBTEST-ARGS]     rewrite goldens (refused when CI is set)
-//! cargo xtask fixtures [--target T|all]                    the broken runtimes fail what they should
-//! cargo xtask deps  [--target T|all]                       install packages and rust targets
-//! cargo xtask bench                                        runtime vs baselines -> results/bench.json
-//! cargo xtask matrix                                       results/matrix.md and index.html from the reports
-//! cargo xtask mutants [--target P]                         cargo-mutants over reference-rt -> results/mutants.json
-//! cargo xtask diff OLD NEW                                 regressions and fixes between two runs, as Markdown
-//! cargo xtask ci                                           fmt, clippy, unit tests, suite, fixtures
-//! ```
+//! Options of the conformance runner (`conformance::cli::RunArgs`) are
+//! shared by `test` and `bless`; what follows `--` is read as runner
+//! options too, libtest style (`cargo xtask test -- --exact linux-x86_64/handshake`).
+//! Commands that fan out over CI machines take `--shard K/N`
+//! (`conformance::cli::Shard`): `test`, `mutants` and `fuzz`.
 
 mod bench;
 mod build;
 mod ci;
 mod debuggers;
 mod deps;
+mod example;
 mod fixtures;
 mod fuzz;
+mod kit;
 mod mutants;
+mod new_case;
 /// The marker `suite_test` prints for a runtime that does not build; shared
 /// with `mutants.rs`, which is not a test module.
 mod suite_test_marker {
@@ -34,12 +32,55 @@ mod suite_test;
 mod test;
 #[cfg(test)]
 mod tidy;
-mod wine;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use conformance::cli::RunArgs;
 use xshell::Shell;
+
+#[derive(Parser, Debug)]
+#[command(name = "cargo xtask", about = "The rustrt conformance project's commands", bin_name = "cargo xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Build the suite for the selected platforms and run it against a runtime (the reference by default)
+    Test(test::Test),
+    /// Like `test`, rewriting goldens from what ran (refused when CI is set)
+    Bless(test::Test),
+    /// The broken runtimes under conformance/fixtures fail exactly the cases they should
+    Fixtures(fixtures::Fixtures),
+    /// Install the Debian packages and rust targets the platforms need
+    Deps(deps::Deps),
+    /// The reference runtime against baselines -> results/bench.json
+    Bench(bench::Bench),
+    /// results/matrix.md and index.html from the full reports
+    Matrix(report::Matrix),
+    /// Regressions and fixes between two runs, as Markdown (exit 1 on regressions)
+    Diff(report::Diff),
+    /// Merge the shard reports of a results directory into full reports and a matrix
+    Merge(report::Matrix),
+    /// cargo-mutants over reference-rt with the suite as the test -> results/mutants*.json
+    Mutants(mutants::Mutants),
+    /// Scaffold a case: conformance/cases/NAME and crates-under-test/NAME
+    NewCase(new_case::NewCase),
+    /// One archive to run the suite without a Rust toolchain: runner, built crates, hosts, goldens
+    Kit(kit::Kit),
+    /// Build the example C runtime (examples/c-runtime) and check what the suite says about it
+    Example(example::Example),
+    /// Generated scenarios against the model: the interpreter crate on each platform, differences shrunk
+    Fuzz(fuzz::Fuzz),
+    /// gdb's backtrace through segments and valgrind's memcheck on the reference runtime (linux-x86_64)
+    Debuggers(debuggers::Debuggers),
+    /// Stack use of the runtime's code on segments, from the disassembly, against SPEC.md's reserves
+    StackBudget(stack_budget::StackBudget),
+    /// What CI runs: fmt, clippy, unit tests, the suite, fixtures, example, kit
+    Ci(ci::Ci),
+}
 
 fn main() {
     if let Err(e) = run() {
@@ -51,87 +92,55 @@ fn main() {
 fn run() -> anyhow::Result<()> {
     let sh = Shell::new()?;
     sh.change_dir(project_root());
-    let mut args: Vec<String> = std::env::args().skip(1).collect();
-    if args.is_empty() {
-        bail!("no command: use one of test, bless, fixtures, deps, bench, matrix, diff, ci (see xtask/src/main.rs)");
-    }
-    let command = args.remove(0);
-    if command == "fuzz" {
-        return fuzz::Fuzz::parse(&args)?.run(&sh);
-    }
-    if command == "diff" {
-        let [old, new] = args.as_slice() else {
-            bail!("usage: cargo xtask diff OLD NEW (results directories or report.json files)")
-        };
-        return report::diff(Path::new(old), Path::new(new));
-    }
-    let options = Options::parse(args)?;
-    match command.as_str() {
-        "test" => test::Test { options, bless: false }.run(&sh),
-        "bless" => test::Test { options, bless: true }.run(&sh),
-        "fixtures" => fixtures::Fixtures { options }.run(&sh),
-        "deps" => deps::Deps { target: options.target }.run(&sh),
-        "bench" => bench::Bench.run(&sh),
-        "matrix" => report::write_matrix(&sh),
-        "mutants" => mutants::Mutants { target: mutants_target(&options), summarize_only: false }.run(&sh),
-        "mutants-summary" => mutants::Mutants { target: mutants_target(&options), summarize_only: true }.run(&sh),
-        "ci" => ci::Ci.run(&sh),
-        "debuggers" => debuggers::Debuggers.run(&sh),
-        "stack-budget" => stack_budget::StackBudget.run(&sh),
-        other => bail!("unknown command `{other}`: use one of test, bless, fixtures, deps, bench, matrix, diff, ci"),
-    }
-}
-
-/// Options shared by the commands that run the suite.
-#[derive(Clone, Debug)]
-pub struct Options {
-    /// `all`, a platform name or a Rust target triple.
-    pub target: String,
-    /// The runtime under test; `None` for the reference runtime.
-    pub runtime: Option<PathBuf>,
-    /// The name reports use for the runtime under test.
-    pub runtime_name: Option<String>,
-    /// The runtime's expectations file (xfail list, capabilities).
-    pub expectations: Option<PathBuf>,
-    /// `local` (the default) or `cross`.
-    pub backend: String,
-    /// Passed to the libtest-mimic runner: filters, `--exact`, `--list`…
-    pub libtest_args: Vec<String>,
-}
-
-impl Options {
-    fn parse(args: Vec<String>) -> anyhow::Result<Options> {
-        let mut options = Options {
-            target: "all".to_owned(),
-            runtime: None,
-            runtime_name: None,
-            expectations: None,
-            backend: "local".to_owned(),
-            libtest_args: Vec::new(),
-        };
-        let mut args = args.into_iter();
-        while let Some(arg) = args.next() {
-            let mut value = |flag: &str| args.next().with_context(|| format!("{flag} needs a value"));
-            match arg.as_str() {
-                "--target" => options.target = value("--target")?,
-                "--runtime" => options.runtime = Some(PathBuf::from(value("--runtime")?)),
-                "--name" => options.runtime_name = Some(value("--name")?),
-                "--expectations" => options.expectations = Some(PathBuf::from(value("--expectations")?)),
-                "--backend" => options.backend = value("--backend")?,
-                "--" => {
-                    options.libtest_args = args.collect();
-                    break;
-                }
-                other => bail!("unknown option `{other}` (runner options go after `--`)"),
-            }
+    let mut argv: Vec<String> = std::env::args().collect();
+    // What follows `--` is for the runner, libtest style: parse it as runner options.
+    let after = match argv.iter().position(|a| a == "--") {
+        Some(at) => {
+            let after: Vec<String> = argv.drain(at..).skip(1).collect();
+            Some(after)
         }
-        Ok(options)
+        None => None,
+    };
+    let mut cli = Cli::parse_from(&argv);
+    if let Some(after) = after {
+        let extra = RunnerArgs::try_parse_from(std::iter::once("runner-options".to_owned()).chain(after))
+            .map_err(|e| anyhow::anyhow!("after `--`: {}", e.to_string().trim_end()))?
+            .run;
+        match &mut cli.command {
+            Command::Test(test) | Command::Bless(test) => test.run.merge_after_dashes(extra),
+            Command::Fixtures(fixtures) => fixtures.names.extend(extra.filters),
+            _ => anyhow::bail!("only test, bless and fixtures take arguments after `--`"),
+        }
+    }
+    match cli.command {
+        Command::Test(test) => test.run(&sh),
+        Command::Bless(mut test) => {
+            test.run.bless = true;
+            test.run(&sh)
+        }
+        Command::Fixtures(fixtures) => fixtures.run(&sh),
+        Command::Deps(deps) => deps.run(&sh),
+        Command::Bench(bench) => bench.run(&sh),
+        Command::Matrix(matrix) => matrix.run(&sh),
+        Command::Diff(diff) => diff.run(&sh),
+        Command::Merge(merge) => merge.run_merge(&sh),
+        Command::Mutants(mutants) => mutants.run(&sh),
+        Command::NewCase(new_case) => new_case.run(&sh),
+        Command::Kit(kit) => kit.run(&sh),
+        Command::Example(example) => example.run(&sh),
+        Command::Fuzz(fuzz) => fuzz.run(&sh),
+        Command::Debuggers(debuggers) => debuggers.run(&sh),
+        Command::StackBudget(stack_budget) => stack_budget.run(&sh),
+        Command::Ci(ci) => ci.run(&sh),
     }
 }
 
-/// `mutants` runs on one platform: linux-x86_64 unless `--target` says otherwise.
-fn mutants_target(options: &Options) -> String {
-    if options.target == "all" { "linux-x86_64".to_owned() } else { options.target.clone() }
+/// The runner options after `--`.
+#[derive(Parser, Debug)]
+#[command(no_binary_name = false)]
+struct RunnerArgs {
+    #[command(flatten)]
+    run: RunArgs,
 }
 
 /// The workspace root.

@@ -1,4 +1,4 @@
-//! `cargo xtask mutants [--target PLATFORM]`: proof that the suite catches
+//! `cargo xtask mutants [--target PLATFORM] [--shard K/N]`: proof that the suite catches
 //! bugs. Runs cargo-mutants over `reference-rt` with the conformance suite as
 //! the test (through the env-gated `suite_test`), then writes
 //! `results/mutants.json` (linux-x86_64; other platforms
@@ -8,6 +8,10 @@
 //! Mutants of files that are not compiled for the platform are excluded (they
 //! cannot change its binary). A mutant that makes the runtime fail to build
 //! is unviable, however cargo-mutants labelled it (see `suite_test.rs`).
+//! With `--shard K/N` (cargo-mutants' own sharding), each CI machine runs
+//! a part into `target/mutants/<platform>/shard-K-of-N`; `--merge DIR...`
+//! summarises several such outputs as one run.
+//!
 //! `reference-rt/mutants-equivalent.toml` lists mutants that cannot change
 //! behaviour, each with its reason; they do not count against the score.
 
@@ -15,6 +19,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::Context;
+use clap::Args;
+use conformance::cli::Shard;
 use serde::Deserialize;
 use xshell::{Shell, cmd};
 
@@ -39,10 +45,20 @@ fn excluded_files(platform: &str) -> &'static [&'static str] {
     }
 }
 
+#[derive(Args, Debug)]
 pub struct Mutants {
+    /// The platform the suite runs on
+    #[arg(long, value_name = "PLATFORM", default_value = "linux-x86_64")]
     pub target: String,
-    /// Only summarise an existing `target/mutants` run.
+    /// Run only the K-th of N parts of the mutants (cargo-mutants --shard)
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<Shard>,
+    /// Only summarise an existing run in target/mutants
+    #[arg(long)]
     pub summarize_only: bool,
+    /// Summarise these cargo-mutants output directories (shards of one run) as one
+    #[arg(long, value_name = "DIR", num_args = 1..)]
+    pub merge: Vec<std::path::PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -75,8 +91,18 @@ struct Equivalent {
 impl Mutants {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
         let root = sh.current_dir();
-        let out = root.join("target/mutants").join(&self.target);
+        if !self.merge.is_empty() {
+            let outs: Vec<_> = self.merge.iter().map(|d| d.join("mutants.out")).collect();
+            return summarize(&root, &outs, &self.target);
+        }
+        let out = match self.shard {
+            Some(shard) => {
+                root.join("target/mutants").join(&self.target).join(format!("shard-{}-of-{}", shard.index, shard.count))
+            }
+            None => root.join("target/mutants").join(&self.target),
+        };
         if !self.summarize_only {
+            let shard_args: Vec<String> = self.shard.iter().map(|s| format!("--shard={}", s)).collect();
             let target = &self.target;
             let mut excludes = vec!["reference-rt/src/tests.rs".to_owned()];
             excludes.extend(excluded_files(target).iter().map(|s| s.to_string()));
@@ -88,26 +114,40 @@ impl Mutants {
             let _ = cmd!(
                 sh,
                 "cargo mutants -j 1 --timeout 240 --build-timeout 600 --test-workspace=false --test-package=xtask
-                 -f reference-rt/src/**/*.rs {exclude_args...} -o {out}"
+                 -f reference-rt/src/**/*.rs {exclude_args...} {shard_args...} -o {out}"
             )
             .run();
         }
-        summarize(&root, &out.join("mutants.out"), &self.target)
+        summarize(&root, &[out.join("mutants.out")], &self.target)
     }
 }
 
-fn summarize(root: &Path, out: &Path, target: &str) -> anyhow::Result<()> {
-    let path = out.join("outcomes.json");
-    let outcomes: Outcomes = serde_json::from_str(
-        &std::fs::read_to_string(&path).with_context(|| format!("no cargo-mutants results at {}", path.display()))?,
-    )?;
+/// Reads `outcomes.json` of each output directory as parts of one run.
+fn read_outcomes(outs: &[std::path::PathBuf]) -> anyhow::Result<(Outcomes, Vec<std::path::PathBuf>)> {
+    let mut all = Outcomes { outcomes: Vec::new(), cargo_mutants_version: String::new() };
+    let mut logs_dirs = Vec::new();
+    for out in outs {
+        let path = out.join("outcomes.json");
+        let part: Outcomes = serde_json::from_str(
+            &std::fs::read_to_string(&path)
+                .with_context(|| format!("no cargo-mutants results at {}", path.display()))?,
+        )?;
+        all.cargo_mutants_version = part.cargo_mutants_version;
+        logs_dirs.extend(std::iter::repeat_n(out.clone(), part.outcomes.len()));
+        all.outcomes.extend(part.outcomes);
+    }
+    Ok((all, logs_dirs))
+}
+
+fn summarize(root: &Path, outs: &[std::path::PathBuf], target: &str) -> anyhow::Result<()> {
+    let (outcomes, logs_dirs) = read_outcomes(outs)?;
     let equivalents: Equivalents =
         toml::from_str(&std::fs::read_to_string(root.join("reference-rt/mutants-equivalent.toml"))?)?;
     let reasons: BTreeMap<&str, &str> =
         equivalents.equivalent.iter().map(|e| (e.mutant.as_str(), e.reason.as_str())).collect();
     let (mut caught, mut missed, mut timeout, mut unviable, mut equivalent) = (0, 0, 0, 0, 0);
     let mut missed_mutants = Vec::new();
-    for entry in &outcomes.outcomes {
+    for (entry, out) in outcomes.outcomes.iter().zip(&logs_dirs) {
         let Some(name) = entry.scenario.get("Mutant").and_then(|m| m.get("name")).and_then(|n| n.as_str()) else {
             continue; // the baseline
         };

@@ -1,31 +1,56 @@
-//! `cargo xtask matrix` and `cargo xtask diff OLD NEW`: results for people,
-//! from the `report.json` files only.
+//! `cargo xtask matrix`, `cargo xtask merge` and `cargo xtask diff OLD NEW`:
+//! results for people, from the `report.json` files only (the same code as
+//! the runner's `conformance matrix|merge|diff`).
 
-use std::path::Path;
+use std::path::PathBuf;
 
-use conformance::case::Case;
+use clap::Args;
 use conformance::summary;
 use xshell::Shell;
 
-/// Writes `results/matrix.md` and `results/index.html` from every report.
-pub fn write_matrix(sh: &Shell) -> anyhow::Result<()> {
-    let root = sh.current_dir();
-    let results = root.join("results");
-    let reports = summary::load_reports(&results)?;
-    let cases = Case::load_all(&root.join("conformance/cases"))?;
-    conformance::report::write_whole(
-        &results.join("matrix.md"),
-        summary::matrix_markdown(&reports, &cases).as_bytes(),
-    )?;
-    conformance::report::write_whole(&results.join("index.html"), summary::matrix_html(&reports, &cases).as_bytes())?;
-    eprintln!("xtask: wrote results/matrix.md and results/index.html ({} reports)", reports.len());
-    Ok(())
+#[derive(Args, Debug)]
+pub struct Matrix {
+    /// The results directory [default: results/]
+    #[arg(long, value_name = "DIR")]
+    pub results_dir: Option<PathBuf>,
 }
 
-/// Prints the regressions and fixes between two runs (results directories
-/// or report files) as Markdown.
-pub fn diff(old: &Path, new: &Path) -> anyhow::Result<()> {
-    let (old, new) = (summary::load_run(old)?, summary::load_run(new)?);
-    print!("{}", summary::diff_markdown(&old, &new));
-    Ok(())
+impl Matrix {
+    fn dir(&self, sh: &Shell) -> PathBuf {
+        self.results_dir.clone().unwrap_or_else(|| sh.current_dir().join("results"))
+    }
+
+    /// Writes `matrix.md` and `index.html` from every full report.
+    pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
+        summary::matrix_command(&self.dir(sh))?;
+        Ok(())
+    }
+
+    /// Merges shard reports, then writes the matrix; exits 101 when a merged report failed.
+    pub fn run_merge(self, sh: &Shell) -> anyhow::Result<()> {
+        let code = summary::merge_command(&self.dir(sh))?;
+        if code != 0 {
+            std::process::exit(code);
+        }
+        Ok(())
+    }
+}
+
+#[derive(Args, Debug)]
+pub struct Diff {
+    /// The earlier run: a results directory or one report.json
+    pub old: PathBuf,
+    /// The later run: a results directory or one report.json
+    pub new: PathBuf,
+}
+
+impl Diff {
+    /// Prints the regressions and fixes as Markdown; exits 1 when there are regressions.
+    pub fn run(self, _sh: &Shell) -> anyhow::Result<()> {
+        let code = summary::diff_command(&self.old, &self.new)?;
+        if code != 0 {
+            std::process::exit(code);
+        }
+        Ok(())
+    }
 }

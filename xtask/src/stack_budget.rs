@@ -25,7 +25,9 @@ use xshell::{Shell, cmd};
 
 use crate::build;
 
-pub struct StackBudget;
+/// The stack the runtime's code uses on segments, from each platform's disassembly.
+#[derive(clap::Args, Debug)]
+pub struct StackBudget {}
 
 impl StackBudget {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
@@ -33,11 +35,14 @@ impl StackBudget {
         crate::deps::ensure(sh, &platforms)?;
         let mut problems = Vec::new();
         for platform in &platforms {
-            let built = build::build_platform(sh, platform, build::Backend::Local)?;
+            let built = build::build_platform(sh, platform, build::Backend::Local, false)?;
             let objdump = objdump_for(&platform.cc);
             let runtime = Disassembly::read(sh, &objdump, &built.reference_runtime)?;
-            let interpreter =
-                Disassembly::read(sh, &objdump, &built.crates_dir.join(format!("scenario{}", platform.exe_suffix)))?;
+            let interpreter = Disassembly::read(
+                sh,
+                &objdump,
+                &built.dir.join("crates").join(format!("scenario{}", platform.exe_suffix)),
+            )?;
             let report = check(&runtime, &interpreter);
             for line in &report.lines {
                 eprintln!("stack-budget: {}: {line}", platform.name);

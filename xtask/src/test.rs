@@ -1,167 +1,106 @@
-//! `cargo xtask test` and `cargo xtask bless`: build for the selected
-//! platforms, then run the conformance runner against the runtime under test.
+//! `cargo xtask test` and `cargo xtask bless`: check the inputs, build the
+//! suite for the selected platforms, then hand over to the conformance
+//! runner (`target/release/conformance`), which replaces this process: a
+//! SIGINT or SIGTERM reaches the runner directly, and it stops every case.
 
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use anyhow::{Context, bail};
-use conformance::plan::{PLAN_ENV, Plan, PlatformRun, REFERENCE_RUNTIME};
-use conformance::platform::Platform;
-use xshell::{Shell, cmd};
+use anyhow::Context;
+use clap::Args;
+use conformance::REFERENCE_RUNTIME;
+use conformance::cli::RunArgs;
+use conformance::suite::{Layout, check_inputs};
+use xshell::Shell;
 
 use crate::build::{self, Built};
-use crate::{Options, deps, wine};
 
+#[derive(Args, Debug, Clone)]
 pub struct Test {
-    pub options: Options,
-    pub bless: bool,
+    #[command(flatten)]
+    pub run: RunArgs,
+    /// What builds the Rust parts: the local toolchains, or `cross` (docker or podman)
+    #[arg(long, value_name = "local|cross", default_value = "local")]
+    pub backend: String,
 }
 
 impl Test {
     pub fn run(self, sh: &Shell) -> anyhow::Result<()> {
-        if self.bless && std::env::var_os("CI").is_some() {
-            bail!("refusing to bless goldens while CI is set: bless locally, read the diff, commit it");
-        }
-        let platforms = build::platforms(sh, &self.options.target)?;
-        deps::ensure(sh, &platforms)?;
-        let backend = build::Backend::choose(sh, &self.options.backend)?;
-        let builds =
-            platforms.iter().map(|p| build::build_platform(sh, p, backend)).collect::<anyhow::Result<Vec<_>>>()?;
-        let runtime = RuntimeUnderTest::from_options(&self.options, &platforms)?;
-        let expectations = match &self.options.expectations {
-            Some(path) => Some(std::path::absolute(path)?),
-            None => runtime.default_expectations(&sh.current_dir()),
-        };
-        let passed = run_suite(sh, &builds, &runtime, self.bless, &self.options.libtest_args, expectations, None)?;
-        crate::report::write_matrix(sh)?;
-        if !passed {
-            bail!("the conformance suite failed against runtime `{}`", runtime.name);
-        }
-        Ok(())
+        let (runner, args) = prepare(sh, self.run, &self.backend)?;
+        let error = Command::new(&runner).args(args.to_args()).exec();
+        Err(error).with_context(|| format!("cannot start {}", runner.display()))
     }
 }
 
-/// The runtime under test: a name for reports and where each platform's
-/// library is.
-pub struct RuntimeUnderTest {
-    pub name: String,
-    source: RuntimeSource,
-}
-
-enum RuntimeSource {
-    Reference,
-    /// One library, for the one selected platform.
-    File(PathBuf),
-    /// `<dir>/<platform>/<runtime_file>`, or `<dir>/<runtime_file>`.
-    Dir(PathBuf),
-}
-
-impl RuntimeUnderTest {
-    pub fn reference() -> RuntimeUnderTest {
-        RuntimeUnderTest { name: REFERENCE_RUNTIME.to_owned(), source: RuntimeSource::Reference }
-    }
-
-    pub fn from_dir(name: &str, dir: &Path) -> RuntimeUnderTest {
-        RuntimeUnderTest { name: name.to_owned(), source: RuntimeSource::Dir(dir.to_owned()) }
-    }
-
-    fn from_options(options: &Options, platforms: &[Platform]) -> anyhow::Result<RuntimeUnderTest> {
-        let Some(path) = &options.runtime else {
-            return Ok(RuntimeUnderTest::reference());
-        };
-        let path = std::path::absolute(path)?;
-        let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-        let name = options.runtime_name.clone().unwrap_or(stem);
-        if path.is_file() {
-            if platforms.len() != 1 {
-                bail!(
-                    "`--runtime {}` is one platform's library: choose that platform with `--target`, \
-                     or pass a directory holding <platform>/<runtime file> for each",
-                    path.display()
-                );
-            }
-            return Ok(RuntimeUnderTest { name, source: RuntimeSource::File(path) });
-        }
-        if path.is_dir() {
-            return Ok(RuntimeUnderTest { name, source: RuntimeSource::Dir(path) });
-        }
-        bail!("the runtime under test {} does not exist", path.display())
-    }
-
-    /// The expectations kept with the runtime: `reference-rt/expectations.toml`
-    /// for the reference, `expectations.toml` beside (or in) another.
-    pub fn default_expectations(&self, root: &Path) -> Option<PathBuf> {
-        let path = match &self.source {
-            RuntimeSource::Reference => root.join("reference-rt/expectations.toml"),
-            RuntimeSource::File(file) => file.with_file_name("expectations.toml"),
-            RuntimeSource::Dir(dir) => dir.join("expectations.toml"),
-        };
-        path.is_file().then_some(path)
-    }
-
-    fn path_for(&self, built: &Built, n_platforms: usize) -> anyhow::Result<PathBuf> {
-        let platform = &built.platform;
-        let path = match &self.source {
-            RuntimeSource::Reference => built.reference_runtime.clone(),
-            RuntimeSource::File(path) => path.clone(),
-            RuntimeSource::Dir(dir) => {
-                let nested = dir.join(&platform.name).join(&platform.runtime_file);
-                let flat = dir.join(&platform.runtime_file);
-                if nested.is_file() || n_platforms > 1 { nested } else { flat }
-            }
-        };
-        if !path.is_file() {
-            bail!("runtime `{}` has no library for {}: {} does not exist", self.name, platform.name, path.display());
-        }
-        Ok(path)
+/// The repository's layout for the runner: what `cargo xtask` builds.
+pub fn layout(root: &Path) -> Layout {
+    Layout {
+        platforms: root.join("platforms"),
+        cases: root.join("conformance/cases"),
+        build: root.join("target/conformance/build"),
+        work: root.join("target/conformance/work"),
     }
 }
 
-/// Runs the suite against `runtime` on every built platform. Returns whether
-/// every trial passed. With `log`, the runner's output goes to that file
-/// instead of the terminal.
-pub fn run_suite(
-    sh: &Shell,
-    builds: &[Built],
-    runtime: &RuntimeUnderTest,
-    bless: bool,
-    libtest_args: &[String],
-    expectations: Option<PathBuf>,
-    log: Option<&Path>,
-) -> anyhow::Result<bool> {
+/// Checks the inputs, builds what the run needs, and returns the runner and
+/// its arguments: the repository's layout, and the reference runtime when
+/// no `--runtime` was given.
+pub fn prepare(sh: &Shell, mut args: RunArgs, backend: &str) -> anyhow::Result<(PathBuf, RunArgs)> {
     let root = sh.current_dir();
-    let _wine = if builds.iter().any(|b| b.platform.wine) { Some(wine::start(&root)?) } else { None };
-    let mut runs = Vec::new();
-    for built in builds {
-        let mut env = Vec::new();
-        if built.platform.wine {
-            env.push(("WINEPREFIX".to_owned(), wine::prefix(&root).display().to_string()));
-        }
-        runs.push(PlatformRun {
-            platform: built.platform.clone(),
-            runtime_name: runtime.name.clone(),
-            runtime_path: runtime.path_for(built, builds.len())?,
-            crates_dir: built.crates_dir.clone(),
-            host_path: built.host_path.clone(),
-            work_dir: built.dir.join(format!("run-{}", runtime.name)),
-            env,
-        });
+    let layout = layout(&root);
+    let reference = args.runtime.is_none();
+    if reference {
+        args.name.get_or_insert_with(|| REFERENCE_RUNTIME.to_owned());
+        args.expectations.get_or_insert_with(|| root.join("reference-rt/expectations.toml"));
+        args.runtime = Some(root.join("target/conformance/reference"));
     }
-    let plan = Plan {
-        cases_dir: root.join("conformance/cases"),
-        results_dir: root.join("results"),
-        bless,
-        expectations,
-        runs,
-    };
-    let plan_path = root.join("target/conformance").join(format!("plan-{}.json", runtime.name));
-    plan.write(&plan_path)?;
+    args.results_dir.get_or_insert_with(|| root.join("results"));
+    args.platforms = Some(layout.platforms.clone());
+    args.cases = Some(layout.cases.clone());
+    args.build = Some(layout.build.clone());
+    args.work_dir = Some(layout.work.clone());
+    // Everything that can be wrong with the inputs is said before any build.
+    check_inputs(&args, &layout, false, !reference)?;
 
-    cmd!(sh, "cargo build --quiet --release -p conformance").run()?;
-    let runner = root.join("target/release/conformance");
-    eprintln!("xtask: running the conformance suite against runtime `{}`", runtime.name);
-    let mut command = Command::new(&runner);
-    command.args(libtest_args).env(PLAN_ENV, &plan_path);
+    let platforms = build::platforms(sh, &args.target)?;
+    crate::deps::ensure(sh, &platforms)?;
+    let backend = build::Backend::choose(sh, backend)?;
+    let builds = platforms
+        .iter()
+        .map(|p| build::build_platform(sh, p, backend, args.verbose))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if reference {
+        stage_reference(&root, &builds)?;
+    }
+    let runner = build::runner(sh, args.verbose)?;
+    Ok((runner, args))
+}
+
+/// Copies each platform's reference runtime to
+/// `target/conformance/reference/<platform>/`, the layout `--runtime DIR` reads.
+pub fn stage_reference(root: &Path, builds: &[Built]) -> anyhow::Result<()> {
+    for built in builds {
+        let dir = root.join("target/conformance/reference").join(&built.platform.name);
+        std::fs::create_dir_all(&dir)?;
+        let to = dir.join(&built.platform.runtime_file);
+        std::fs::copy(&built.reference_runtime, &to)
+            .with_context(|| format!("cannot copy {} to {}", built.reference_runtime.display(), to.display()))?;
+    }
+    Ok(())
+}
+
+/// Runs the runner as a child with `args` (and `env` added to its
+/// environment); its output goes to `log` when given. Returns whether it
+/// succeeded.
+pub fn run_runner(
+    runner: &Path,
+    args: &RunArgs,
+    log: Option<&Path>,
+    env: &[(&str, std::ffi::OsString)],
+) -> anyhow::Result<bool> {
+    let mut command = Command::new(runner);
+    command.args(args.to_args()).envs(env.iter().map(|(k, v)| (k, v)));
     if let Some(log) = log {
         let file = std::fs::File::create(log).with_context(|| format!("cannot create {}", log.display()))?;
         command.stdout(file.try_clone()?).stderr(file);

@@ -80,7 +80,7 @@ unsafe extern "C" fn proc_that_fails(_: u64) -> u64 {
     let rt = rt();
     outln!(rt, "proc {}: about to ask for too much", rt.self_id());
     use core::fmt::Write as _;
-    let _ = write!(rt.err(), "proc {}: on stderr before my failure line\n", rt.self_id());
+    let _ = writeln!(rt.err(), "proc {}: on stderr before my failure line", rt.self_id());
     rt.vec_alloc(1 << 20); // past its 8192-byte budget: fails with 92
     outln!(rt, "proc {}: not reached", rt.self_id());
     0
