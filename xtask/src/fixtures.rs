@@ -264,29 +264,34 @@ impl Fixtures {
                 }
             }
             let runtime_name = format!("fixture-{name}");
-            let target = match here.as_slice() {
-                [one] => one.platform.name.clone(),
-                _ if here.len() == builds.len() => self.target.clone(),
-                _ => bail!("fixture {name}: a fixture runs on one platform or on every selected one"),
-            };
-            let args = RunArgs {
-                runtime: Some(out_dir.clone()),
-                name: Some(runtime_name.clone()),
-                expectations: Some(dir.join("expectations.toml")).filter(|p| p.is_file()),
-                results_dir: Some(results_dir.clone()),
-                target,
-                platforms: Some(layout.platforms.clone()),
-                cases: Some(layout.cases.clone()),
-                build: Some(layout.build.clone()),
-                work_dir: Some(layout.work.clone()),
-                // What fails is counted, not diagnosed.
-                shrink: 0,
-                ..RunArgs::default()
+            // One run for every selected platform, or one per platform the bug has.
+            let targets: Vec<String> = if here.len() == builds.len() {
+                vec![self.target.clone()]
+            } else {
+                here.iter().map(|b| b.platform.name.clone()).collect()
             };
             // The suite is expected to fail here: what matters is how. Its
             // output (failures by design) goes to a log, not the terminal.
             let log = root.join("target/conformance").join(format!("{runtime_name}.log"));
-            run_runner(&runner, &args, Some(&log), &[])?;
+            let several = targets.len() > 1;
+            for target in targets {
+                let log = if several { log.with_extension(format!("{target}.log")) } else { log.clone() };
+                let args = RunArgs {
+                    runtime: Some(out_dir.clone()),
+                    name: Some(runtime_name.clone()),
+                    expectations: Some(dir.join("expectations.toml")).filter(|p| p.is_file()),
+                    results_dir: Some(results_dir.clone()),
+                    target,
+                    platforms: Some(layout.platforms.clone()),
+                    cases: Some(layout.cases.clone()),
+                    build: Some(layout.build.clone()),
+                    work_dir: Some(layout.work.clone()),
+                    // What fails is counted, not diagnosed.
+                    shrink: 0,
+                    ..RunArgs::default()
+                };
+                run_runner(&runner, &args, Some(&log), &[])?;
+            }
             let mut n_failed = 0;
             let mut seen_by_platform = BTreeMap::new();
             for built in &here {
