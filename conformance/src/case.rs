@@ -7,6 +7,7 @@
 //! start = "exec"             # exec | host | artifacts | scenarios | scenario
 //! host_args = []             # with start = "host": arguments for the host
 //! count = 300                # with start = "scenarios": generated scenarios per platform
+//! nonblocking_output = false # stdout and stderr as small non-blocking pipes (SPEC.md §2.2: every byte)
 //! timeout_seconds = 30
 //! needs = ["procs"]          # capabilities it needs (see expectations.rs)
 //! [platform_goldens]         # exceptions: platform = "reason", with expected.<platform>.txt
@@ -52,6 +53,8 @@ struct CaseFile {
     #[serde(default)]
     needs: Vec<String>,
     count: Option<u64>,
+    #[serde(default)]
+    nonblocking_output: bool,
 }
 
 fn default_timeout() -> u64 {
@@ -77,6 +80,9 @@ pub struct Case {
     pub count: u64,
     /// With `Start::Scenario`: the saved scenario.
     pub scenario: Option<scenario_format::Scenario>,
+    /// Whether the crate's stdout and stderr are 4 KiB non-blocking pipes:
+    /// a runtime must still write every byte (`EAGAIN` is not an error).
+    pub nonblocking_output: bool,
 }
 
 impl Case {
@@ -134,6 +140,7 @@ impl Case {
             needs: parsed.needs,
             count: parsed.count.unwrap_or(0),
             scenario,
+            nonblocking_output: parsed.nonblocking_output,
         })
     }
 

@@ -135,7 +135,12 @@ fn run_crate(context: &PlatformContext, case: &Case, trial: &str) -> Verdict {
     let (_, argv) = context.command(program, &args);
     let repro = context.repro(trial, &files, &argv);
     let ran = format!("(ran: {})", argv.join(" "));
-    let captured = match context.run(program, &args, Duration::from_secs(limit_seconds)) {
+    let limits = crate::run::Limits {
+        time: Duration::from_secs(limit_seconds),
+        nonblocking_output: case.nonblocking_output,
+        ..context.limits
+    };
+    let captured = match context.run_with(program, &args, limits) {
         Ok((captured, _)) => captured,
         // The runner or the binary cannot be started: the environment's fault.
         Err(e) => {

@@ -74,6 +74,10 @@ pub struct Limits {
     /// Run with `personality(ADDR_NO_RANDOMIZE)`: a fixed address layout
     /// (`Platform::fixed_address_layout`).
     pub fixed_address_layout: bool,
+    /// Make the child's stdout and stderr non-blocking pipes of 4 KiB, so
+    /// that its writes come back short or refused (`EAGAIN`) while the
+    /// runner has not read yet (`Case::nonblocking_output`).
+    pub nonblocking_output: bool,
 }
 
 /// The default cap on each captured stream: 1 MiB.
@@ -120,15 +124,19 @@ pub fn run_with_limit(mut command: Command, env: &[(OsString, OsString)], limits
         }
     }
     if limits.fixed_address_layout {
+        without_address_randomization(&mut command);
+    }
+    if limits.nonblocking_output {
         // SAFETY: the closure runs in the child between fork and exec and only
-        // calls personality(2), which is async-signal-safe.
+        // calls fcntl(2), which is async-signal-safe, on its own descriptors.
         unsafe {
             command.pre_exec(|| {
-                let current = libc::personality(0xffff_ffff);
-                if current == -1
-                    || libc::personality(current as libc::c_ulong | libc::ADDR_NO_RANDOMIZE as libc::c_ulong) == -1
-                {
-                    return Err(std::io::Error::last_os_error());
+                for fd in [1, 2] {
+                    libc::fcntl(fd, libc::F_SETPIPE_SZ, 4096);
+                    let flags = libc::fcntl(fd, libc::F_GETFL);
+                    if flags == -1 || libc::fcntl(fd, libc::F_SETFL, flags | libc::O_NONBLOCK) == -1 {
+                        return Err(std::io::Error::last_os_error());
+                    }
                 }
                 Ok(())
             });
@@ -242,5 +250,23 @@ impl Pipe {
                 }
             }
         }
+    }
+}
+
+/// Makes `command`'s process run without address-space randomization
+/// (`personality(ADDR_NO_RANDOMIZE)`): Wine's start-up needs it on Debian
+/// (ARCHITECTURE.md, "Wine's start-up and ASLR").
+pub fn without_address_randomization(command: &mut Command) -> &mut Command {
+    // SAFETY: the closure runs in the child between fork and exec and only
+    // calls personality(2), which is async-signal-safe.
+    unsafe {
+        command.pre_exec(|| {
+            // 0xffffffff queries the current persona without changing it.
+            let current = libc::personality(0xffff_ffff);
+            if current == -1 || libc::personality((current | libc::ADDR_NO_RANDOMIZE) as libc::c_ulong) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        })
     }
 }

@@ -108,7 +108,7 @@ fn run(context: &PlatformContext, case: &Case, scenario: &Scenario, stem: &str, 
         }
         Attempt::Broken(why) => Verdict::new(Outcome::Broken, why),
         Attempt::Differs(outcome, why) => {
-            let mut message = format!("scenario {}: {why}", describe(scenario));
+            let mut message = format!("{why}\n(scenario {})", describe(scenario));
             if context.shrinks_left.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |n| n.checked_sub(1)).is_ok() {
                 message.push_str(&shrunk(context, case, scenario, stem));
             } else {
@@ -170,10 +170,14 @@ fn attempt(context: &PlatformContext, case: &Case, scenario: &Scenario, program:
                 Run { stdout: &captured.stdout.bytes, stderr: &observed.stderr, termination: &observed.termination };
             match differential::compare(&prediction, &run) {
                 differential::Verdict::Match => Attempt::Match,
-                differential::Verdict::Mismatch(why) => Attempt::Differs(Outcome::Fail, why),
+                differential::Verdict::Mismatch(why) => {
+                    Attempt::Differs(Outcome::Fail, format!("differs from the model: {why}"))
+                }
                 // Only a runtime that corrupts the interpreter's memory gets
                 // there: the reference runs every generated scenario clean.
-                differential::Verdict::Internal(why) => Attempt::Differs(Outcome::Fail, why),
+                differential::Verdict::Internal(why) => {
+                    Attempt::Differs(Outcome::Fail, format!("differs from the model: {why}"))
+                }
             }
         }
     };

@@ -253,11 +253,20 @@ impl PlatformContext {
         args: &[String],
         time: Duration,
     ) -> anyhow::Result<(crate::run::Captured, Vec<String>)> {
+        self.run_with(program, args, Limits { time, ..self.limits })
+    }
+
+    /// `run` under other limits.
+    pub fn run_with(
+        &self,
+        program: &str,
+        args: &[String],
+        limits: Limits,
+    ) -> anyhow::Result<(crate::run::Captured, Vec<String>)> {
         let (command, argv) = self.command(program, args);
         if self.verbose {
             eprintln!("conformance: {}: running {}", self.platform.name, argv.join(" "));
         }
-        let limits = Limits { time, ..self.limits };
         Ok((run_with_limit(command, &self.env, &limits)?, argv))
     }
 
@@ -571,6 +580,7 @@ fn prepare(
             output_cap: args.output_cap,
             address_space: args.memory_limit.filter(|_| native).map(|mib| mib << 20),
             fixed_address_layout: platform.fixed_address_layout,
+            nonblocking_output: false,
         },
         timeout_cap: args
             .timeout_cap

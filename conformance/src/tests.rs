@@ -353,7 +353,13 @@ fn platform_select() {
 // run
 
 fn limits(time: Duration) -> Limits {
-    Limits { time, output_cap: crate::run::DEFAULT_OUTPUT_CAP, address_space: None, fixed_address_layout: false }
+    Limits {
+        time,
+        output_cap: crate::run::DEFAULT_OUTPUT_CAP,
+        address_space: None,
+        fixed_address_layout: false,
+        nonblocking_output: false,
+    }
 }
 
 fn run_sh_with(script: &str, limits: &Limits, env: &[(OsString, OsString)]) -> Captured {
@@ -383,6 +389,7 @@ fn run_stops_a_flood_at_the_cap_and_keeps_only_the_cap() {
         output_cap: 64 * 1024,
         address_space: None,
         fixed_address_layout: false,
+        nonblocking_output: false,
     };
     let env = crate::run::child_env(std::env::vars_os(), &[]);
     // Would write 64 MiB, then sleep: stopped at the cap, long before either.
@@ -498,6 +505,62 @@ fn environmental_endings_are_told_from_the_runtime_s() {
     assert_eq!(check(&captured(Ended::Exited(1), "started\n"), true), None);
     assert_eq!(check(&captured(Ended::Exited(1), ""), false), None);
     assert_eq!(check(&captured(Ended::Signalled(11), ""), true), None);
+}
+
+#[test]
+fn wine_s_undispatchable_exceptions_and_stack_overflows_are_crashes() {
+    // A crash on a segment: the unwind leaves the TEB's bounds; exit = the code's low byte.
+    let undispatchable = "0024:err:seh:call_stack_handlers invalid frame 0000000000511F70 (0000000000520000-0000000000522000)\n\
+        0024:err:seh:NtRaiseException Exception frame is not in stack limits => unable to dispatch exception.\n";
+    let crash = |what: &str| Termination::Crash(what.to_owned());
+    let illegal = crash("illegal instruction (exception code ending 0x1d) that Wine could not dispatch");
+    check_observe(Ended::Exited(0x1d), true, "on segment 3\n", undispatchable, (illegal, "on segment 3\n", ""));
+    let fault = crash("access violation (exception code ending 0x05) that Wine could not dispatch");
+    check_observe(Ended::Exited(5), true, "", undispatchable, (fault, "", ""));
+    assert_eq!(
+        crate::outcome::crash_kind("access violation (exception code ending 0x05)"),
+        "segfault / access violation"
+    );
+    // No room below sp for the exception record: Wine exits 1.
+    let overflow = "0024:err:virtual:virtual_setup_exception stack overflow 1088 bytes addr 0x7ffff7a1b2c3 stack 0x511fc0 (0x510000-0x511000-0x522000)\n";
+    let expected = crash("stack overflow: no room for the exception record below the stack pointer");
+    check_observe(Ended::Exited(1), true, "", overflow, (expected, "", ""));
+    // A program's own line that merely looks like one stays its output.
+    check_observe(
+        Ended::Exited(0),
+        true,
+        "",
+        "err: my own message\n",
+        (Termination::Exit(0), "", "err: my own message\n"),
+    );
+}
+
+#[test]
+fn wine_s_start_up_address_conflict_is_broken() {
+    use crate::outcome::environmental;
+    let captured = Captured {
+        ended: Ended::Exited(1),
+        stdout: Stream::default(),
+        stderr: Stream::from(
+            &b"err:virtual:virtual_alloc_first_teb wine: failed to map the shared user data: c0000018\n"[..],
+        ),
+        duration: Duration::ZERO,
+    };
+    let why = environmental(&captured, &observe(&captured, true), true).unwrap();
+    assert!(why.contains("shared user data"), "{why}");
+}
+
+#[test]
+fn a_fixed_address_layout_turns_randomization_off_for_the_child_only() {
+    let env = crate::run::child_env(std::env::vars_os(), &[]);
+    let fixed = Limits { fixed_address_layout: true, ..limits(Duration::from_secs(10)) };
+    let persona = |limits: &Limits| {
+        let out = run_sh_with("cat /proc/self/personality", limits, &env).stdout.bytes;
+        u32::from_str_radix(String::from_utf8(out).unwrap().trim(), 16).unwrap()
+    };
+    let no_randomize = libc::ADDR_NO_RANDOMIZE as u32;
+    assert_ne!(persona(&fixed) & no_randomize, 0);
+    assert_eq!(persona(&limits(Duration::from_secs(10))) & no_randomize, 0);
 }
 
 // filters and shards

@@ -126,7 +126,7 @@ fn processes_with_env(entry: &str) -> Vec<u32> {
 /// serve every case), its standard streams on /dev/null.
 fn detached<'a>(command: &'a mut Command, prefix: &Path) -> &'a mut Command {
     let extra = [("WINEPREFIX".to_owned(), prefix.display().to_string()), ("WINEDEBUG".to_owned(), "-all".to_owned())];
-    command
+    crate::run::without_address_randomization(command)
         .env_clear()
         .envs(crate::run::child_env(std::env::vars_os(), &extra))
         .stdin(Stdio::null())

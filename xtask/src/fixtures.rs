@@ -307,7 +307,7 @@ impl Fixtures {
             step.done();
             eprintln!("xtask:   {n_failed} trials did not pass, as planned (runner output: {})", log.display());
             if self.bless {
-                let blessed = bless(expect, &seen_by_platform);
+                let blessed = bless(expect, &seen_by_platform, &cases);
                 let text = toml::to_string(&blessed)?;
                 std::fs::write(dir.join("expect.toml"), text)?;
             }
@@ -366,10 +366,11 @@ fn seen(platform: &str, report: &Report) -> Seen {
 }
 
 /// The start of a message that holds on every machine: its first line, cut
-/// before the first path or colon.
+/// before the first path, colon or parenthesis.
 fn phrase(message: &str) -> String {
     let line = message.lines().next().unwrap_or("");
-    let end = [line.find(" /"), line.find(": "), Some(line.len())].into_iter().flatten().min().unwrap_or(0);
+    let end =
+        [line.find(" /"), line.find(": "), line.find(" ("), Some(line.len())].into_iter().flatten().min().unwrap_or(0);
     let mut end = end.min(80);
     while !line.is_char_boundary(end) {
         end -= 1;
@@ -435,19 +436,34 @@ fn compare(fixture: &str, platform: &str, seen: &Seen, expect: &Expect, wanted: 
     problems
 }
 
+/// Whether a failure that was seen is what `expected` says.
+fn matches(seen: &ExpectedFailure, expected: &ExpectedFailure) -> bool {
+    seen.outcome == expected.outcome && seen.message.contains(&expected.message)
+}
+
 /// `expect` with its failures replaced by what was seen: shared entries
-/// where every platform agrees, the rest per platform.
-fn bless(expect: &Expect, seen: &BTreeMap<String, Seen>) -> Expect {
+/// where every platform agrees, the rest per platform. An expectation that
+/// still holds is kept as it was written (its phrase may be chosen).
+fn bless(expect: &Expect, seen: &BTreeMap<String, Seen>, cases: &[Case]) -> Expect {
     let mut blessed = Expect { fails: BTreeMap::new(), on: BTreeMap::new(), scenarios: 0, ..expect.clone() };
     if expect.refused.is_some() || expect.unobservable.is_some() {
         return blessed;
     }
-    let first = seen.values().next();
-    let everywhere = |case: &str, failure: &ExpectedFailure| seen.values().all(|s| s.fails.get(case) == Some(failure));
-    if let Some(first) = first {
+    // What to write for a failure of `case` seen on `platform`.
+    let entry = |platform: &str, case: &str, failure: &ExpectedFailure| -> ExpectedFailure {
+        let old = expect.wanted(platform, cases).fails.get(case).cloned();
+        old.filter(|old| matches(failure, old)).unwrap_or_else(|| failure.clone())
+    };
+    let exec_default = |case: &str, failure: &ExpectedFailure| {
+        let is_exec = cases.iter().any(|c| c.name == case && c.start == Start::Exec);
+        is_exec && expect.every_exec_case.as_ref().is_some_and(|every| matches(failure, every))
+    };
+    if let Some((first_platform, first)) = seen.iter().next() {
         for (case, failure) in &first.fails {
-            if everywhere(case, failure) && expect.every_exec_case.as_ref() != Some(failure) {
-                blessed.fails.insert(case.clone(), failure.clone());
+            let chosen = entry(first_platform, case, failure);
+            let everywhere = seen.values().all(|s| s.fails.get(case).is_some_and(|f| matches(f, &chosen)));
+            if everywhere && !exec_default(case, failure) {
+                blessed.fails.insert(case.clone(), chosen);
             }
         }
     }
@@ -456,9 +472,9 @@ fn bless(expect: &Expect, seen: &BTreeMap<String, Seen>) -> Expect {
     for (platform, s) in seen {
         let mut on = OnPlatform::default();
         for (case, failure) in &s.fails {
-            let shared = blessed.fails.get(case) == Some(failure) || expect.every_exec_case.as_ref() == Some(failure);
+            let shared = blessed.fails.get(case).is_some_and(|f| matches(failure, f)) || exec_default(case, failure);
             if !shared {
-                on.fails.insert(case.clone(), failure.clone());
+                on.fails.insert(case.clone(), entry(platform, case, failure));
             }
         }
         if !all_scenarios && s.scenarios > 0 {

@@ -460,6 +460,8 @@ pub(super) fn vecs(builder: &mut Gen, variant: u64) -> Option<()> {
         fill: 0,
         null: builder.rng.one_in(2),
     });
+    // Shared: a bad offset is refused before any copy (§13.4).
+    a_ops.push(vec_write(1, live + builder.rng.range(1, 10), builder.rng.range(0, 4) as u32, 9));
     // Shared: copy and grow at once.
     a_ops.push(Op::VecShare { src: 0, dst: 2 });
     let over = (size - live + builder.rng.range(1, 200)).min(1024);
@@ -521,11 +523,16 @@ pub(super) fn vecs(builder: &mut Gen, variant: u64) -> Option<()> {
 // §14: ticks and slices.
 
 /// Spinners; one is aimed so that a yield point lands on a slice of 999,
-/// 1000 or 1001 ticks, at a frame entry or a tick.
+/// 1000 or 1001 ticks, at a frame entry or a tick, or makes a tick whose n
+/// does not fit 32 bits (the slice counts n saturated, not its low bits).
+/// Variant 8: a proc yields while alone, which starts a new slice too.
 pub(super) fn slices(builder: &mut Gen, variant: u64) -> Option<()> {
+    if variant % 9 == 8 {
+        return lone_yield(builder);
+    }
     let body = body_desc(builder);
     let base = builder.next_id().ok()?;
-    let n_spinners = if variant % 7 == 5 { 1 } else { builder.rng.range(1, 3) as u32 };
+    let n_spinners = if variant % 9 == 5 { 1 } else { builder.rng.range(1, 3) as u32 };
     if base + n_spinners >= MAX_PROCS {
         return None;
     }
@@ -547,7 +554,7 @@ pub(super) fn slices(builder: &mut Gen, variant: u64) -> Option<()> {
     let marker = probes.yield_points.iter().rev().find(|y| y.proc == base)?;
     let slice = marker.slice;
     let aimed = &mut builder.programs[programs[0] as usize].ops;
-    match variant % 7 {
+    match variant % 9 {
         0 => aimed.extend([tick(999 - slice), frame(leaf, 1, Vec::new())]),
         1 => aimed.push(tick(1000 - slice)),
         2 => aimed.push(tick(1001 - slice)),
@@ -555,14 +562,53 @@ pub(super) fn slices(builder: &mut Gen, variant: u64) -> Option<()> {
         3 => aimed.extend([frame(leaf, 2, Vec::new()), tick(998), frame(leaf, 2, Vec::new())]),
         4 => aimed.extend([tick(u64::MAX), tick(5), frame(leaf, 4, Vec::new())]),
         5 => aimed.extend([tick(1000 - slice + builder.rng.range(0, 3)), tick(0)]),
-        _ => aimed.extend([tick(0), tick(999 - slice), tick(0), tick(1)]),
+        // Past 32 bits: a multiple of 2^32 (its low bits are 0) or just past one.
+        7 => {
+            let high = builder.rng.range(1, 4) << 32;
+            let n = if builder.rng.one_in(2) { high } else { high + builder.rng.range(1, 999 - slice.min(998)) };
+            aimed.extend([tick(n), tick(1), frame(leaf, 5, Vec::new())]);
+        }
+        _ => aimed.extend([tick(0), tick(0), tick(999 - slice), tick(0), tick(1)]),
     }
+    Some(())
+}
+
+/// A proc that yields, or is preempted, while it is the only runnable one
+/// starts a new slice all the same (§14.2): the root wakes a receiver after
+/// a lone yield, then counts ticks that cross the slice boundary only if
+/// the yield did not reset it.
+fn lone_yield(builder: &mut Gen) -> Option<()> {
+    let body = body_desc(builder);
+    let receiver = builder.next_id().ok()?;
+    if receiver + 1 >= MAX_PROCS {
+        return None;
+    }
+    let p = builder.program(vec![receive(builder.rng.range(0, 16) as u32), tick(1)], status(builder));
+    builder.root(spawn(p, body, u64::MAX, 0));
+    // The receiver runs until it blocks; then the root is alone.
+    builder.root(Op::Yield);
+    let before = builder.rng.range(500, 999);
+    builder.root(tick(before));
+    if builder.rng.one_in(2) {
+        builder.root(Op::Yield);
+    } else {
+        // Preempted while alone: the slice starts again too.
+        builder.root(tick(1000 - before + builder.rng.range(0, 50)));
+    }
+    builder.root(send(receiver, builder.rng.range(0, 8) as u32, 1));
+    builder.root(tick(builder.rng.range(1000 - before + 1, 999)));
+    let leaf = builder.sized(128);
+    builder.root(frame(leaf, 0, Vec::new()));
+    builder.root(join(receiver));
     Some(())
 }
 
 /// A tick budget aimed at a yield point: reached exactly, or passed by one
 /// tick, at a frame entry or at a tick.
 pub(super) fn tick_budget(builder: &mut Gen, variant: u64) -> Option<()> {
+    if variant % 6 >= 4 {
+        return budget_and_slice(builder, variant % 2 == 0);
+    }
     let body = body_desc(builder);
     let leaf = builder.sized(builder.rng.range(128, 3000));
     let mut ops = Vec::new();
@@ -579,6 +625,32 @@ pub(super) fn tick_budget(builder: &mut Gen, variant: u64) -> Option<()> {
     let point = candidates.get(builder.rng.below(candidates.len().max(1) as u64) as usize)?;
     let budget = if (variant / 2).is_multiple_of(2) { point.curr_ticks } else { point.curr_ticks - 1 };
     builder.set_budgets(at, None, Some(budget));
+    Some(())
+}
+
+/// One yield point that both passes the tick budget and ends the slice,
+/// with another proc runnable: the budget is applied first (§14.2), so the
+/// proc fails there instead of being preempted and failing later.
+fn budget_and_slice(builder: &mut Gen, at_frame: bool) -> Option<()> {
+    let body = body_desc(builder);
+    let spinner = builder.next_id().ok()?;
+    if spinner + 2 >= MAX_PROCS {
+        return None;
+    }
+    let spin = builder.program(vec![repeat(builder.rng.range(2, 5) as u32, true, vec![tick(400)])], status(builder));
+    builder.root(spawn(spin, body, u64::MAX, 0));
+    let n = builder.rng.range(1000, 1400);
+    let ops = if at_frame {
+        vec![tick(n - 1), frame(builder.sized(128), 0, Vec::new()), tick(1)]
+    } else {
+        vec![tick(n), tick(1)]
+    };
+    let p = builder.program(ops, status(builder));
+    // The body frame's tick and then n: the budget is passed where the slice ends.
+    let budget = builder.rng.range(1, n);
+    let (_, id) = builder.spawn_and_join(p, body, u64::MAX, budget);
+    builder.root(join(spinner));
+    let _ = id;
     Some(())
 }
 

@@ -9,6 +9,7 @@ unsafe extern "system" {
     safe fn GetStdHandle(which: u32) -> *mut c_void;
     fn WriteFile(file: *mut c_void, buf: *const u8, len: u32, written: *mut u32, overlapped: *mut c_void) -> i32;
     safe fn ExitProcess(code: u32) -> !;
+    safe fn Sleep(milliseconds: u32);
 }
 
 fn write_all(which: u32, mut bytes: &[u8]) {
@@ -18,8 +19,14 @@ fn write_all(which: u32, mut bytes: &[u8]) {
         let mut written = 0u32;
         // SAFETY: `bytes` is readable for `chunk` bytes; `written` is a valid out-pointer.
         let ok = unsafe { WriteFile(handle, bytes.as_ptr(), chunk, &mut written, core::ptr::null_mut()) };
-        if ok == 0 || written == 0 {
-            return;
+        if ok == 0 {
+            return; // the stream cannot take bytes at all (closed, not open)
+        }
+        if written == 0 {
+            // A full non-blocking pipe (PIPE_NOWAIT) takes nothing yet: wait
+            // a little, as SPEC.md §2.2 promises every byte.
+            Sleep(1);
+            continue;
         }
         bytes = &bytes[written as usize..];
     }
