@@ -607,7 +607,7 @@ fn lone_yield(builder: &mut Gen) -> Option<()> {
 /// tick, at a frame entry or at a tick.
 pub(super) fn tick_budget(builder: &mut Gen, variant: u64) -> Option<()> {
     if variant % 6 >= 4 {
-        return budget_and_slice(builder, variant % 2 == 0);
+        return budget_and_slice(builder, variant.is_multiple_of(2));
     }
     let body = body_desc(builder);
     let leaf = builder.sized(builder.rng.range(128, 3000));
