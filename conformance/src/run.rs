@@ -83,6 +83,9 @@ pub struct Limits {
 /// The default cap on each captured stream: 1 MiB.
 pub const DEFAULT_OUTPUT_CAP: usize = 1 << 20;
 
+/// How long a slow reader waits before each read (`Limits::nonblocking_output`).
+const SLOW_READER: Duration = Duration::from_millis(10);
+
 /// How long the pipes are drained after the child's group was killed.
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
 
@@ -161,6 +164,11 @@ fn supervise(child: &mut std::process::Child, limits: &Limits, started: Instant)
     let mut drain_until = None;
     loop {
         let open: Vec<usize> = (0..2).filter(|&i| !pipes[i].closed).collect();
+        if limits.nonblocking_output && ended.is_none() {
+            // A slow reader, so that the child's writes to its small
+            // non-blocking pipes do come back refused, on every platform.
+            std::thread::sleep(SLOW_READER);
+        }
         if !open.is_empty() {
             let mut fds: Vec<libc::pollfd> =
                 open.iter().map(|&i| libc::pollfd { fd: pipes[i].fd(), events: libc::POLLIN, revents: 0 }).collect();
