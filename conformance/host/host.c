@@ -23,6 +23,8 @@
 #include "rustrt.h"
 
 #if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
 #include <windows.h>
 typedef HMODULE module_t;
 static module_t load_crate(const char *path) { return LoadLibraryA(path); }
@@ -226,6 +228,11 @@ static int run_once(const char *path, const rt_table *table, int32_t *status) {
 }
 
 int main(int argc, char **argv) {
+#if defined(_WIN32)
+    /* Bytes as written, like the runtime's: no LF -> CRLF in text mode. */
+    _setmode(_fileno(stdout), _O_BINARY);
+    _setmode(_fileno(stderr), _O_BINARY);
+#endif
     if (argc < 2) {
         fprintf(stderr, "usage: host CRATE [--abi-version N] [--bad-magic] [--small-size] [--cycles N]\n");
         return 2;

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #if defined(_WIN32)
+#include <fcntl.h>
+#include <io.h>
 #include <windows.h>
 #else
 #include <dlfcn.h>
@@ -36,6 +38,11 @@ static int32_t entry(const rt_table *table) {
 }
 
 int main(int argc, char **argv) {
+#if defined(_WIN32)
+    /* Bytes as written, like the runtime's: no LF -> CRLF in text mode. */
+    _setmode(_fileno(stdout), _O_BINARY);
+    _setmode(_fileno(stderr), _O_BINARY);
+#endif
     if (argc != 2) {
         fprintf(stderr, "usage: probe RUNTIME-LIBRARY\n");
         return 2;

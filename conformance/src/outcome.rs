@@ -1,7 +1,8 @@
 //! From what a child process did to what the runtime did: crashes told apart
 //! from exits the way each runner reports them, and the runner's own lines
-//! (Wine, QEMU) and CRLF removed so that one golden holds on every platform;
-//! and which endings are the environment's fault (`broken`), not the runtime's.
+//! (Wine, QEMU) removed so that one golden holds on every platform; every
+//! byte shown (`normalise`); and which endings are the environment's fault
+//! (`broken`), not the runtime's.
 
 use serde::{Deserialize, Serialize};
 
@@ -198,9 +199,28 @@ fn is_runner_line(line: &str) -> bool {
     false
 }
 
-/// Text with CRLF turned into LF; invalid UTF-8 shown with replacement characters.
+/// Output as golden text, with nothing lost: every byte that is not
+/// printable UTF-8 is written `\xNN` (invalid UTF-8, NUL, a lone CR, other
+/// control characters but newline and tab), and a backslash `\\`, so that
+/// two different outputs never read the same. CRLF stays CRLF: a runtime
+/// that adds CRs is wrong on every platform.
 pub fn normalise(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).replace("\r\n", "\n")
+    let mut text = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\\' => text.push_str("\\\\"),
+                '\n' | '\t' => text.push(c),
+                c if c.is_ascii_control() => text.push_str(&format!("\\x{:02x}", c as u32)),
+                c if c.is_control() => text.push_str(&format!("\\u{{{:x}}}", c as u32)),
+                c => text.push(c),
+            }
+        }
+        for byte in chunk.invalid() {
+            text.push_str(&format!("\\x{byte:02x}"));
+        }
+    }
+    text
 }
 
 /// The kind of a crash, told apart the same way whatever reported it:

@@ -64,11 +64,19 @@ fn observe_masks_exit_status_only_under_wine() {
 }
 
 #[test]
-fn observe_strips_runner_lines_and_crlf() {
-    let stderr = "0024:fixme:ntdll:Foo bar\r\nmine\r\n0024:err:module:import_dll x\nab:fixme:kept\nwine: note\n\
+fn observe_strips_runner_lines_and_shows_every_byte() {
+    let stderr = "0024:fixme:ntdll:Foo bar\nmine\r\n0024:err:module:import_dll x\nab:fixme:kept\nwine: note\n\
                   qemu-aarch64: note\nlast";
-    let expected = (Termination::Exit(0), "a\nb\n", "mine\nab:fixme:kept\nlast");
-    check_observe(Ended::Exited(0), true, "a\r\nb\r\n", stderr, expected);
+    let expected = (Termination::Exit(0), "a\\x0d\nb\\x00\u{fffd}\\\\\t\n", "mine\\x0d\nab:fixme:kept\nlast");
+    check_observe(Ended::Exited(0), true, "a\r\nb\0\u{fffd}\\\t\n", stderr, expected);
+}
+
+#[test]
+fn normalised_output_tells_every_byte_apart() {
+    use crate::outcome::normalise;
+    assert_eq!(normalise(b"a\0b\xffc\rd\\e\t\n\xc3\xa9\x7f"), "a\\x00b\\xffc\\x0dd\\\\e\t\n\u{e9}\\x7f");
+    assert_ne!(normalise(b"\xfe"), normalise(b"\xff"));
+    assert_ne!(normalise(b"\\xff"), normalise(b"\xff"));
 }
 
 #[test]
