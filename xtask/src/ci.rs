@@ -1,7 +1,9 @@
 //! `cargo xtask ci`: what CI runs, in order: formatting, lints, unit tests,
-//! the conformance suite on every platform, the representative broken-runtime
-//! fixtures, the example C runtime (a new author's path), and the kit run
-//! from its unpacked archive. Each step says how long it took.
+//! Miri on the runtime's logic, the stack budgets, gdb and valgrind, the
+//! conformance suite on every platform (with its generated scenarios), the
+//! representative broken-runtime fixtures, the example C runtime (a new
+//! author's path), and the kit run from its unpacked archive. Each step says
+//! how long it took.
 
 use clap::Args;
 use conformance::cli::RunArgs;
@@ -31,6 +33,13 @@ impl Ci {
         }
         step.next("unit tests");
         cmd!(sh, "cargo test --quiet --workspace").run()?;
+        step.next("Miri: the runtime's logic under Stacked and Tree Borrows");
+        crate::miri::Miri {}.run(sh)?;
+        step.next("stack budgets from the disassembly, all platforms");
+        crate::stack_budget::StackBudget {}.run(sh)?;
+        step.next("gdb through segments and valgrind's memcheck (linux-x86_64)");
+        crate::deps::ensure_debian_packages(sh, &["gdb", "valgrind"])?;
+        crate::debuggers::Debuggers {}.run(sh)?;
         step.next("conformance suite, reference runtime, all platforms");
         let (runner, args) = crate::test::prepare(sh, RunArgs { target: "all".into(), ..suite_defaults() }, "local")?;
         if !crate::test::run_runner(&runner, &args, None, &[])? {

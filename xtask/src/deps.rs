@@ -27,11 +27,18 @@ pub fn ensure(sh: &Shell, platforms: &[Platform]) -> anyhow::Result<()> {
 }
 
 fn ensure_packages(sh: &Shell, platforms: &[Platform]) -> anyhow::Result<()> {
+    let packages: Vec<&str> = platforms.iter().flat_map(|p| &p.debian_packages).map(String::as_str).collect();
+    ensure_debian_packages(sh, &packages)
+}
+
+/// Installs the Debian `packages` that are missing when we are root, else
+/// stops with the exact command to run.
+pub fn ensure_debian_packages(sh: &Shell, packages: &[&str]) -> anyhow::Result<()> {
     let mut missing: Vec<&str> = Vec::new();
-    for package in platforms.iter().flat_map(|p| &p.debian_packages) {
+    for &package in packages {
         let format = "-f=${Status}";
         let status = cmd!(sh, "dpkg-query -W {format} {package}").quiet().ignore_status().read().unwrap_or_default();
-        if !status.contains("install ok installed") && !missing.contains(&package.as_str()) {
+        if !status.contains("install ok installed") && !missing.contains(&package) {
             missing.push(package);
         }
     }
@@ -66,6 +73,19 @@ fn ensure_rust_targets(sh: &Shell, platforms: &[Platform]) -> anyhow::Result<()>
     let list = missing.join(" ");
     if cmd!(sh, "rustup target add {missing...}").run().is_err() {
         bail!("cannot add the rust targets; run:\n    rustup target add {list}");
+    }
+    Ok(())
+}
+
+/// The nightly toolchain with Miri, which checks the runtime's scheduler
+/// logic (`reference-rt`'s tests on its `cfg(miri)` backend).
+pub fn ensure_miri(sh: &Shell) -> anyhow::Result<()> {
+    if cmd!(sh, "cargo +nightly miri --version").quiet().ignore_stderr().run().is_ok() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing the nightly toolchain with miri (once)");
+    if cmd!(sh, "rustup toolchain install nightly --profile minimal --component miri").run().is_err() {
+        bail!("cannot install Miri; run:\n    rustup toolchain install nightly --profile minimal --component miri");
     }
     Ok(())
 }

@@ -18,6 +18,7 @@ mod example;
 mod fixtures;
 mod fuzz;
 mod kit;
+mod miri;
 mod mutants;
 mod new_case;
 /// The marker `suite_test` prints for a runtime that does not build; shared
@@ -74,6 +75,8 @@ enum Command {
     Example(example::Example),
     /// Generated scenarios against the model: the interpreter crate on each platform, differences shrunk
     Fuzz(fuzz::Fuzz),
+    /// The runtime's logic under Miri (Stacked and Tree Borrows), on its cfg(miri) backend
+    Miri(miri::Miri),
     /// gdb's backtrace through segments and valgrind's memcheck on the reference runtime (linux-x86_64)
     Debuggers(debuggers::Debuggers),
     /// Stack use of the runtime's code on segments, from the disassembly, against SPEC.md's reserves
@@ -129,6 +132,7 @@ fn run() -> anyhow::Result<()> {
         Command::Kit(kit) => kit.run(&sh),
         Command::Example(example) => example.run(&sh),
         Command::Fuzz(fuzz) => fuzz.run(&sh),
+        Command::Miri(miri) => miri.run(&sh),
         Command::Debuggers(debuggers) => debuggers.run(&sh),
         Command::StackBudget(stack_budget) => stack_budget.run(&sh),
         Command::Ci(ci) => ci.run(&sh),
