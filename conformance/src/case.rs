@@ -85,6 +85,10 @@ pub struct Case {
     pub nonblocking_output: bool,
 }
 
+/// What a scenario case needs: every capability, as the interpreter crate
+/// reads the whole state after every step.
+pub const SCENARIO_NEEDS: [&str; 5] = ["stacks", "procs", "messages", "vecs", "ticks"];
+
 impl Case {
     pub fn load(dir: &Path) -> anyhow::Result<Case> {
         let name = dir.file_name().and_then(|n| n.to_str()).context("case directory has no name")?.to_owned();
@@ -118,7 +122,13 @@ impl Case {
         if parsed.start != Start::Host && !parsed.host_args.is_empty() {
             bail!("case `{name}`: `host_args` is only for start = \"host\"");
         }
-        for need in &parsed.needs {
+        let scenario_start = matches!(parsed.start, Start::Scenario | Start::Scenarios);
+        if scenario_start && !parsed.needs.is_empty() {
+            bail!("case `{name}`: a scenario case needs every capability; drop its `needs`");
+        }
+        let needs =
+            if scenario_start { SCENARIO_NEEDS.iter().map(|s| (*s).to_owned()).collect() } else { parsed.needs };
+        for need in &needs {
             if !crate::expectations::CAPABILITIES.contains(&need.as_str()) {
                 bail!("case `{name}`: unknown capability `{need}` in `needs`");
             }
@@ -137,7 +147,7 @@ impl Case {
             host_args: parsed.host_args,
             timeout_seconds: parsed.timeout_seconds,
             platform_goldens: parsed.platform_goldens,
-            needs: parsed.needs,
+            needs,
             count: parsed.count.unwrap_or(0),
             scenario,
             nonblocking_output: parsed.nonblocking_output,

@@ -38,9 +38,6 @@ const SCENARIO_TIME: Duration = Duration::from_secs(10);
 const SHRINK_RUNS: usize = 200;
 const SHRINK_TIME: Duration = Duration::from_secs(60);
 
-/// Every capability: the interpreter reads the state after every step.
-const NEEDS: [&str; 5] = ["stacks", "procs", "messages", "vecs", "ticks"];
-
 /// The seeds a `scenarios` case runs: `--scenarios` (else the case's
 /// `count`) of them from `--first-seed`.
 pub fn seeds(args: &crate::cli::RunArgs, case: &Case) -> std::ops::Range<u64> {
@@ -83,7 +80,7 @@ fn spec(name: String, case: &Case, body: impl Fn() -> Verdict + Send + Sync + 's
         case: case.name.clone(),
         scope: Scope::Runtime,
         area: case.area(),
-        needs: NEEDS.iter().map(|s| (*s).to_owned()).collect(),
+        needs: case.needs.clone(),
         body: Arc::new(body),
     }
 }

@@ -9,6 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include "rustrt.h"
+#ifdef _WIN32
+#include <fcntl.h>
+#include <io.h>
+#endif
 
 static void write_out(const uint8_t *bytes, size_t len) { fwrite(bytes, 1, len, stdout); fflush(stdout); }
 static void write_err(const uint8_t *bytes, size_t len) { fwrite(bytes, 1, len, stderr); fflush(stderr); }
@@ -48,6 +52,12 @@ static const rt_table table = {
 };
 
 RT_EXPORT void rt_start(rt_crate_entry entry) {
+#ifdef _WIN32
+    /* SPEC.md 2.2: every byte as written; a text-mode stream would write
+     * each "\n" as "\r\n". */
+    _setmode(_fileno(stdout), _O_BINARY);
+    _setmode(_fileno(stderr), _O_BINARY);
+#endif
     int32_t status = entry(&table);
     fflush(stdout);
     exit(status);
