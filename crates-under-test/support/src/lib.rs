@@ -411,6 +411,15 @@ macro_rules! outln {
     }};
 }
 
+/// `errln!(rt, "...", args)`: a line to standard error, through `write_err`.
+#[macro_export]
+macro_rules! errln {
+    ($rt:expr, $($arg:tt)*) => {{
+        use core::fmt::Write as _;
+        let _ = writeln!($rt.err(), $($arg)*);
+    }};
+}
+
 /// Crates have no allocator (they may import nothing but `rt_start`). A
 /// workspace-wide build can still link `alloc` into one (cargo unifies the
 /// features of a shared dependency), which needs a global allocator to
