@@ -11,7 +11,7 @@
 //! tier = "zoo"             # zoo: only with --all (the bug zoo); representative (default): what CI runs
 //! area = "scheduler"       # the spec area, for the catch-rate table
 //! why = "why a person writes this bug"
-//! diagnosis = "what the suite needed to see it"
+//! diagnosis = "what the suite missed when the bug was planted, and what was added"
 //! platforms = ["windows-x86_64"]   # where the bug exists (default: every platform)
 //! scenarios = 1            # at least this many generated scenarios differ (default 0: none may)
 //! [fails.handshake]        # a case name, without the platform, on every platform

@@ -81,7 +81,7 @@ enum Command {
     Debuggers(debuggers::Debuggers),
     /// Stack use of the runtime's code on segments, from the disassembly, against SPEC.md's reserves
     StackBudget(stack_budget::StackBudget),
-    /// What CI runs: fmt, clippy, unit tests, the suite, fixtures, example, kit
+    /// What CI runs: fmt, clippy, unit tests, Miri, stack budgets, gdb and valgrind, the suite, fixtures, example, kit
     Ci(ci::Ci),
 }
 
