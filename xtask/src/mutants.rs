@@ -102,6 +102,8 @@ impl Mutants {
             None => root.join("target/mutants").join(&self.target),
         };
         if !self.summarize_only {
+            // cargo-mutants creates `out` but not its parents.
+            std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
             let shard_args: Vec<String> = self.shard.iter().map(|s| format!("--shard={}", s)).collect();
             let target = &self.target;
             // tests.rs is the runtime's unit tests; arch/miri.rs is the
@@ -115,7 +117,7 @@ impl Mutants {
             // only when some were missed; the summary below is what counts.
             let _ = cmd!(
                 sh,
-                "cargo mutants -j 1 --timeout 240 --build-timeout 600 --test-workspace=false --test-package=xtask
+                "cargo mutants -j 1 --timeout 240 --build-timeout 600 --test-package=xtask
                  -f reference-rt/src/**/*.rs {exclude_args...} {shard_args...} -o {out}"
             )
             .run();
