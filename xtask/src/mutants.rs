@@ -93,7 +93,7 @@ impl Mutants {
         let root = sh.current_dir();
         if !self.merge.is_empty() {
             let outs: Vec<_> = self.merge.iter().map(|d| d.join("mutants.out")).collect();
-            return summarize(&root, &outs, &self.target);
+            return summarize(&root, &outs, &self.target, &root.join("results"));
         }
         let out = match self.shard {
             Some(shard) => {
@@ -122,7 +122,10 @@ impl Mutants {
             )
             .run();
         }
-        summarize(&root, &[out.join("mutants.out")], &self.target)
+        // A shard's summary stays beside its output: only a whole run (or
+        // the merge of every shard) is the recorded score.
+        let into = if self.shard.is_some() { out.clone() } else { root.join("results") };
+        summarize(&root, &[out.join("mutants.out")], &self.target, &into)
     }
 }
 
@@ -143,7 +146,7 @@ fn read_outcomes(outs: &[std::path::PathBuf]) -> anyhow::Result<(Outcomes, Vec<s
     Ok((all, logs_dirs))
 }
 
-fn summarize(root: &Path, outs: &[std::path::PathBuf], target: &str) -> anyhow::Result<()> {
+fn summarize(root: &Path, outs: &[std::path::PathBuf], target: &str, into: &Path) -> anyhow::Result<()> {
     let (outcomes, logs_dirs) = read_outcomes(outs)?;
     let equivalents: Equivalents =
         toml::from_str(&std::fs::read_to_string(root.join("reference-rt/mutants-equivalent.toml"))?)?;
@@ -187,7 +190,8 @@ fn summarize(root: &Path, outs: &[std::path::PathBuf], target: &str) -> anyhow::
     });
     let text = serde_json::to_string_pretty(&json)? + "\n";
     let file = if target == "linux-x86_64" { "mutants.json".to_owned() } else { format!("mutants-{target}.json") };
-    conformance::report::write_whole(&root.join("results").join(file), text.as_bytes())?;
+    std::fs::create_dir_all(into)?;
+    conformance::report::write_whole(&into.join(file), text.as_bytes())?;
     println!(
         "mutants on {target}: {viable} viable, {caught} caught, {timeout} timeout, {missed} missed, {equivalent} equivalent, \
          {unviable} unviable; score {:.1}%",
