@@ -85,10 +85,6 @@ pub struct Case {
     pub nonblocking_output: bool,
 }
 
-/// What a scenario case needs: every capability, as the interpreter crate
-/// reads the whole state after every step.
-pub const SCENARIO_NEEDS: [&str; 5] = ["stacks", "procs", "messages", "vecs", "ticks"];
-
 impl Case {
     pub fn load(dir: &Path) -> anyhow::Result<Case> {
         let name = dir.file_name().and_then(|n| n.to_str()).context("case directory has no name")?.to_owned();
@@ -126,8 +122,12 @@ impl Case {
         if scenario_start && !parsed.needs.is_empty() {
             bail!("case `{name}`: a scenario case needs every capability; drop its `needs`");
         }
-        let needs =
-            if scenario_start { SCENARIO_NEEDS.iter().map(|s| (*s).to_owned()).collect() } else { parsed.needs };
+        // The interpreter crate reads the whole state after every step.
+        let needs = if scenario_start {
+            crate::expectations::CAPABILITIES.iter().map(|s| (*s).to_owned()).collect()
+        } else {
+            parsed.needs
+        };
         for need in &needs {
             if !crate::expectations::CAPABILITIES.contains(&need.as_str()) {
                 bail!("case `{name}`: unknown capability `{need}` in `needs`");

@@ -12,7 +12,6 @@
 
 use anyhow::{Context, bail, ensure};
 use clap::Args;
-use conformance::case::Start;
 use conformance::cli::RunArgs;
 use conformance::outcome::Outcome;
 use conformance::report::{Report, Scope, Summary};
@@ -108,12 +107,8 @@ impl Example {
             let report = Report::read(&dir.join("report.json"))
                 .with_context(|| format!("no report under the runtime's own name (see {})", log.display()))?;
             let summary = Summary::of(&report.cases);
-            // A `scenarios` case is one trial per generated scenario.
-            let n_runtime: usize = cases
-                .iter()
-                .filter(|c| c.scope() == Scope::Runtime)
-                .map(|c| if c.start == Start::Scenarios { c.count as usize } else { 1 })
-                .sum();
+            // Trials, not cases: a `scenarios` case is one per generated scenario.
+            let n_runtime = report.cases.iter().filter(|c| c.scope == Scope::Runtime).count();
             ensure!(
                 summary.runtime.passed == free.len() && summary.runtime.applicable == free.len(),
                 "{}: expected {} / {} applicable, got {}",
